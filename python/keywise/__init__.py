@@ -1,0 +1,21 @@
+"""keywise: private, on-device text prediction (completion, next word, autocorrect).
+
+>>> import keywise
+>>> engine = keywise.Engine.load()
+>>> [s.text for s in engine.suggest("The patient denies chest ")]
+"""
+
+from keywise._native import Suggestion
+from keywise.engine import DEFAULT_PACK, Engine
+from keywise.errors import InputError, IntegrityError, KeywiseError, PackError
+
+__all__ = [
+    "DEFAULT_PACK",
+    "Engine",
+    "InputError",
+    "IntegrityError",
+    "KeywiseError",
+    "PackError",
+    "Suggestion",
+]
+__version__ = "0.1.0"

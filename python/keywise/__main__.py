@@ -1,0 +1,5 @@
+import sys
+
+from keywise.cli import main
+
+sys.exit(main())

@@ -1,0 +1,48 @@
+"""The recipe of the default pack: which `train/` files and word lists, with what weights.
+
+Weights repeat a file's counts: the note files are the closest to what clinicians type, so they
+count several times. Nothing under `eval/` is ever listed (the builder refuses it too)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CLINICAL = "corpora/clinical/train"
+GENERAL = "corpora/general/train"
+
+# (file, weight, counts as clinical vocabulary)
+CORPORA: list[tuple[str, int, bool]] = [
+    (f"{CLINICAL}/aci_bench_notes.txt", 6, True),
+    (f"{CLINICAL}/mts_dialog_notes.txt", 6, True),
+    (f"{CLINICAL}/mts_dialog_augmented.txt", 2, True),
+    (f"{CLINICAL}/aci_bench_dialogues.txt", 1, True),
+    (f"{CLINICAL}/mts_dialog_dialogues.txt", 1, True),
+    (f"{CLINICAL}/medquad.txt", 1, True),
+    (f"{CLINICAL}/icd10cm.txt", 1, True),
+    (f"{GENERAL}/sgd_dialogues.txt", 1, False),
+    (f"{GENERAL}/taskmaster4_dialogues.txt", 1, False),
+    (f"{GENERAL}/wordnet_glosses.txt", 1, False),
+]
+
+
+def default_recipe(shared: Path, holdout: bool = False) -> dict[str, object]:
+    """The default pack's recipe over the data folder `shared`.
+
+    `holdout=True` leaves the last 10% of the in-domain note files out (tuning runs only)."""
+    corpora = []
+    for rel, weight, _ in CORPORA:
+        corpora.append({"path": str(shared / rel), "weight": weight})
+    return {
+        "name": "en-clinical",
+        "corpora": corpora,
+        "medical_corpora": [str(shared / rel) for rel, _, med in CORPORA if med],
+        "word_lists": [str(shared / "lexicons/scowl_american_50.txt")],
+        "word_counts": [str(shared / "lexicons/word_counts_en.txt")],
+        "drug_names": [str(shared / "lexicons/drug_names.tsv")],
+        "abbreviations": [str(shared / "lexicons/medical_abbreviations.tsv")],
+        "order": 4,
+        "min_word_count": 2,
+        "min_count": [1, 1, 2, 2],
+        "max_ngram_bytes": 20_000_000,
+        "max_count_rank": 60_000,
+    }

@@ -1,0 +1,333 @@
+//! The engine: text before the cursor in, scored suggestions out. One immutable `Engine` is
+//! shared by every thread and text field; per-call scratch buffers are thread-local, so a
+//! keystroke allocates nothing but its answer.
+
+use std::cell::RefCell;
+
+use crate::error::{Error, Result};
+use crate::lexicon::{flags, Lexicon, BOS, EOS, FIRST_WORD, UNK};
+use crate::ngram::{LmState, NgramModel};
+use crate::text::{self, Token};
+
+/// Only this many bytes before the cursor are read: time per call stays bounded.
+pub const MAX_CONTEXT_BYTES: usize = 512;
+/// Largest `k` accepted.
+pub const MAX_K: usize = 64;
+/// Candidates taken per source (lexicon, each n-gram order) before scoring.
+const POOL_PER_SOURCE: usize = 24;
+
+/// What a suggestion does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuggestionKind {
+    /// Completes the partial word at the cursor.
+    Completion,
+    /// The word after the cursor (the text ends in a space).
+    Next,
+    /// Replaces a mistyped word.
+    Correction,
+    /// Expands a shortcut or abbreviation.
+    Shortcut,
+}
+
+impl SuggestionKind {
+    /// Lower-case name, as the Python API shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuggestionKind::Completion => "completion",
+            SuggestionKind::Next => "next",
+            SuggestionKind::Correction => "correction",
+            SuggestionKind::Shortcut => "shortcut",
+        }
+    }
+}
+
+/// One suggestion: the whole word to insert and its log10 score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    /// Text to insert (replacing the partial word at the cursor, if any).
+    pub text: String,
+    /// log10 probability (higher is better).
+    pub score: f32,
+    /// What it does.
+    pub kind: SuggestionKind,
+}
+
+/// The text before the cursor, parsed.
+#[derive(Debug, Clone)]
+pub struct Cursor<'a> {
+    /// The partial word at the cursor ("" after a space).
+    pub partial: &'a str,
+    /// LM state of the words before the partial word.
+    pub state: LmState,
+    /// True when the partial word starts a sentence.
+    pub sentence_start: bool,
+}
+
+#[derive(Default)]
+struct Scratch {
+    ids: Vec<u32>,
+    scored: Vec<(f32, u32)>,
+    folded: String,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// A loaded model pack.
+pub struct Engine {
+    lexicon: Lexicon,
+    lm: NgramModel,
+    /// An in-domain model (clinical notes only) linearly interpolated with `lm`, and its weight.
+    domain: Option<(NgramModel, f64)>,
+    num_id: u32,
+}
+
+/// Contexts of the main and the domain model for one state.
+#[derive(Debug, Clone, Copy)]
+pub struct MixContext {
+    main: crate::ngram::Context,
+    domain: Option<crate::ngram::Context>,
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+impl Engine {
+    /// Put a lexicon and an n-gram model built over the same vocabulary together.
+    pub fn new(lexicon: Lexicon, lm: NgramModel) -> Result<Engine> {
+        if lexicon.vocab_hash() != lm.vocab_hash() || lexicon.len() != lm.vocab_size() {
+            return Err(Error::corrupt(
+                "the lexicon and the n-gram model were built over different vocabularies",
+            ));
+        }
+        let num_id = lexicon.id(text::NUM).unwrap_or(UNK);
+        Ok(Engine {
+            lexicon,
+            lm,
+            domain: None,
+            num_id,
+        })
+    }
+
+    /// Interpolate an in-domain model over the same vocabulary with weight `lambda` (0..1).
+    pub fn with_domain(mut self, domain: NgramModel, lambda: f64) -> Result<Engine> {
+        if domain.vocab_hash() != self.lm.vocab_hash() || !(0.0..=1.0).contains(&lambda) {
+            return Err(Error::corrupt(
+                "the domain model does not match the pack's vocabulary",
+            ));
+        }
+        self.domain = Some((domain, lambda));
+        Ok(self)
+    }
+
+    /// Resolve `state` in every model.
+    pub fn context(&self, state: &LmState) -> MixContext {
+        MixContext {
+            main: self.lm.context(state),
+            domain: self.domain.as_ref().map(|(d, _)| d.context(state)),
+        }
+    }
+
+    /// log10 P(word | context) under the interpolated model.
+    #[inline]
+    pub fn log10_prob(&self, ctx: &MixContext, word: u32) -> f32 {
+        let a = self.lm.log10_prob(&ctx.main, word);
+        match (&self.domain, &ctx.domain) {
+            (Some((d, lambda)), Some(c)) => {
+                let b = d.log10_prob(c, word) as f64;
+                (lambda * 10f64.powf(b) + (1.0 - lambda) * 10f64.powf(a as f64)).log10() as f32
+            }
+            _ => a,
+        }
+    }
+
+    /// Number of context words the models use.
+    pub fn context_len(&self) -> usize {
+        let d = self.domain.as_ref().map_or(0, |(d, _)| d.context_len());
+        self.lm.context_len().max(d)
+    }
+
+    /// The lexicon.
+    pub fn lexicon(&self) -> &Lexicon {
+        &self.lexicon
+    }
+
+    /// The n-gram model.
+    pub fn lm(&self) -> &NgramModel {
+        &self.lm
+    }
+
+    /// Id of a token for the LM (folded lookup; unknown words are `<unk>`).
+    pub fn token_id(&self, tok: Token<'_>, buf: &mut String) -> u32 {
+        match tok {
+            Token::Word(w) => {
+                text::fold_into(w, buf);
+                self.lexicon.id(buf).unwrap_or(UNK)
+            }
+            Token::Num => self.num_id,
+            Token::Boundary => BOS,
+        }
+    }
+
+    /// Split the text before the cursor into the partial word and the LM state before it.
+    pub fn parse<'a>(&self, text: &'a str) -> Cursor<'a> {
+        let text = text::tail(text, MAX_CONTEXT_BYTES);
+        // The partial word: trailing word characters, with joiners allowed inside.
+        let mut start = text.len();
+        for (i, c) in text.char_indices().rev() {
+            if is_word_char(c) || (matches!(c, '\'' | '\u{2019}' | '-') && start < text.len()) {
+                start = i;
+            } else {
+                break;
+            }
+        }
+        let mut partial = &text[start..];
+        while let Some(p) = partial.strip_prefix(['\'', '\u{2019}', '-']) {
+            partial = p;
+        }
+        let before = &text[..text.len() - partial.len()];
+        let mut state = LmState::sentence_start();
+        let mut sentence_start = true;
+        let keep = self.context_len();
+        SCRATCH.with(|s| {
+            let buf = &mut s.borrow_mut().folded;
+            for tok in text::tokens(before) {
+                match tok {
+                    Token::Boundary => {
+                        state = LmState::sentence_start();
+                        sentence_start = true;
+                    }
+                    t => {
+                        state.push(self.token_id(t, buf), keep);
+                        sentence_start = false;
+                    }
+                }
+            }
+        });
+        // A tail cut mid-text starts without a sentence start we can trust.
+        if before.trim().is_empty() && text.len() == MAX_CONTEXT_BYTES {
+            sentence_start = false;
+        }
+        Cursor {
+            partial,
+            state,
+            sentence_start,
+        }
+    }
+
+    /// Top-`k` suggestions for the text before the cursor, appended to `out` (cleared first).
+    pub fn suggest(&self, text: &str, k: usize, out: &mut Vec<Suggestion>) -> Result<()> {
+        out.clear();
+        if k == 0 || k > MAX_K {
+            return Err(Error::InvalidInput(format!("k must be 1..={MAX_K}")));
+        }
+        let cur = self.parse(text);
+        SCRATCH.with(|s| {
+            let s = &mut *s.borrow_mut();
+            text::fold_into(cur.partial, &mut s.folded);
+            let range = if cur.partial.is_empty() {
+                FIRST_WORD..self.lexicon.len()
+            } else {
+                self.lexicon.prefix_range(&s.folded)
+            };
+            let kind = if cur.partial.is_empty() {
+                SuggestionKind::Next
+            } else {
+                SuggestionKind::Completion
+            };
+            self.rank(&cur.state, range, k, &mut s.ids, &mut s.scored);
+            for &(score, id) in s.scored.iter() {
+                out.push(Suggestion {
+                    text: self.surface(id, cur.partial, cur.sentence_start),
+                    score,
+                    kind,
+                });
+            }
+        });
+        Ok(())
+    }
+
+    /// Score the candidates of `range` in context; the best `k` land in `scored` (best first).
+    fn rank(
+        &self,
+        state: &LmState,
+        range: std::ops::Range<u32>,
+        k: usize,
+        ids: &mut Vec<u32>,
+        scored: &mut Vec<(f32, u32)>,
+    ) {
+        ids.clear();
+        scored.clear();
+        if range.is_empty() {
+            return;
+        }
+        let ctx = self.context(state);
+        self.lexicon
+            .top_in_range(range.clone(), POOL_PER_SOURCE, ids);
+        self.lm
+            .successors(&ctx.main, range.clone(), POOL_PER_SOURCE, ids);
+        if let (Some((d, _)), Some(c)) = (&self.domain, &ctx.domain) {
+            d.successors(c, range, POOL_PER_SOURCE, ids);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        for &id in ids.iter() {
+            if id < FIRST_WORD || id == EOS || self.lexicon.flags(id) & flags::NO_SUGGEST != 0 {
+                continue;
+            }
+            scored.push((self.log10_prob(&ctx, id), id));
+        }
+        scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.truncate(k);
+    }
+
+    /// The word as it should appear: its display form, capitalised at a sentence start or when
+    /// the user typed a capital.
+    pub fn surface(&self, id: u32, typed: &str, sentence_start: bool) -> String {
+        let disp = self.lexicon.display(id);
+        let mut chars = typed.chars();
+        let first_upper = chars.next().is_some_and(char::is_uppercase);
+        let all_upper = typed.chars().count() >= 2 && typed.chars().all(|c| !c.is_lowercase());
+        let plain = disp.chars().all(|c| !c.is_uppercase());
+        if all_upper && plain {
+            return disp.to_uppercase();
+        }
+        if (first_upper || sentence_start) && plain {
+            let mut c = disp.chars();
+            return match c.next() {
+                Some(f) => f.to_uppercase().chain(c).collect(),
+                None => String::new(),
+            };
+        }
+        disp.to_string()
+    }
+}
+
+impl Engine {
+    /// Score running text word by word: (folded word, log10 P(word | history), in vocabulary).
+    /// Sentence boundaries reset the history; `</s>` is not scored.
+    pub fn score_text(&self, text: &str) -> Vec<(String, f32, bool)> {
+        let mut out = Vec::new();
+        let mut state = LmState::sentence_start();
+        let mut buf = String::new();
+        for tok in text::tokens(text) {
+            match tok {
+                Token::Boundary => state = LmState::sentence_start(),
+                t => {
+                    let id = self.token_id(t, &mut buf);
+                    let p = self.log10_prob(&self.context(&state), id);
+                    let word = if matches!(t, Token::Num) {
+                        text::NUM.to_string()
+                    } else {
+                        buf.clone()
+                    };
+                    out.push((word, p, id != UNK));
+                    state.push(id, self.context_len());
+                }
+            }
+        }
+        out
+    }
+}

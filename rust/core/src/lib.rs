@@ -1,0 +1,12 @@
+//! keywise-core: the per-keystroke path of the keywise prediction engine, in pure Rust.
+#![deny(missing_docs)]
+
+pub mod engine;
+pub mod error;
+pub mod format;
+pub mod lexicon;
+pub mod ngram;
+pub mod pack;
+pub mod text;
+
+pub use error::{Error, Result};

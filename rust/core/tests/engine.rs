@@ -1,0 +1,71 @@
+//! Pack build + load + suggest on the committed fixtures.
+
+use std::path::PathBuf;
+
+use keywise_core::engine::{Suggestion, SuggestionKind};
+use keywise_core::pack::{self, Corpus, Recipe};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+fn recipe(domain: bool) -> Recipe {
+    let f = fixtures();
+    let corpus = Corpus {
+        path: f.join("corpus.txt"),
+        weight: 1,
+    };
+    Recipe {
+        name: "t".into(),
+        corpora: vec![corpus.clone()],
+        domain_corpora: if domain { vec![corpus] } else { vec![] },
+        domain_weight: 0.5,
+        domain_order: 3,
+        medical_corpora: vec![],
+        word_lists: vec![f.join("words.txt")],
+        word_counts: vec![f.join("word_counts.txt")],
+        drug_names: vec![f.join("drugs.tsv")],
+        abbreviations: vec![f.join("abbreviations.tsv")],
+        order: 3,
+        min_word_count: 1,
+        min_count: vec![],
+        max_ngram_bytes: None,
+        max_count_rank: None,
+    }
+}
+
+fn words(v: &[Suggestion]) -> Vec<&str> {
+    v.iter().map(|s| s.text.as_str()).collect()
+}
+
+#[test]
+fn build_load_suggest() {
+    for domain in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        pack::build(&recipe(domain), dir.path(), &mut |_, _| {}).unwrap();
+        let e = pack::load(dir.path()).unwrap();
+        let mut out = Vec::new();
+        e.suggest("The patient denies ch", 3, &mut out).unwrap();
+        assert!(words(&out).contains(&"chest"), "{out:?}");
+        assert!(out.iter().all(|s| s.kind == SuggestionKind::Completion));
+        e.suggest("He reports shortness of ", 3, &mut out).unwrap();
+        assert_eq!(out[0].text, "breath");
+        assert!(e.suggest("x", 0, &mut out).is_err());
+        e.suggest(&"é".repeat(100_000), 3, &mut out).unwrap();
+        // probabilities of the mixture still sum to one over the vocabulary
+        let ctx = e.context(&keywise_core::ngram::LmState::sentence_start());
+        let s: f64 = (0..e.lexicon().len())
+            .filter(|&w| w != keywise_core::lexicon::BOS)
+            .map(|w| 10f64.powf(e.log10_prob(&ctx, w) as f64))
+            .sum();
+        assert!((s - 1.0).abs() < 5e-3, "{s}");
+    }
+}
+
+#[test]
+fn refuses_eval_paths() {
+    let mut r = recipe(false);
+    r.corpora[0].path = PathBuf::from("/x/corpora/clinical/eval/notes.txt");
+    let dir = tempfile::tempdir().unwrap();
+    assert!(pack::build(&r, dir.path(), &mut |_, _| {}).is_err());
+}
