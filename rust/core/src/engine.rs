@@ -66,6 +66,8 @@ pub struct Cursor<'a> {
 #[derive(Default)]
 struct Scratch {
     ids: Vec<u32>,
+    /// Ids of the words before the cursor (the cache model's history).
+    recent: Vec<u32>,
     scored: Vec<(f32, u32)>,
     folded: String,
 }
@@ -80,6 +82,8 @@ pub struct Engine {
     lm: NgramModel,
     /// An in-domain model (clinical notes only) linearly interpolated with `lm`, and its weight.
     domain: Option<(NgramModel, f64)>,
+    /// Weight of the cache model: words already used in the text come back.
+    cache_weight: f64,
     num_id: u32,
 }
 
@@ -107,6 +111,7 @@ impl Engine {
             lexicon,
             lm,
             domain: None,
+            cache_weight: 0.0,
             num_id,
         })
     }
@@ -119,6 +124,15 @@ impl Engine {
             ));
         }
         self.domain = Some((domain, lambda));
+        Ok(self)
+    }
+
+    /// Mix a cache model (unigram of the words before the cursor) with weight `weight` (0..1).
+    pub fn with_cache_weight(mut self, weight: f64) -> Result<Engine> {
+        if !(0.0..1.0).contains(&weight) {
+            return Err(Error::corrupt("cache weight must be in 0..1"));
+        }
+        self.cache_weight = weight;
         Ok(self)
     }
 
@@ -192,7 +206,8 @@ impl Engine {
         let mut sentence_start = true;
         let keep = self.context_len();
         SCRATCH.with(|s| {
-            let buf = &mut s.borrow_mut().folded;
+            let s = &mut *s.borrow_mut();
+            s.recent.clear();
             for tok in text::tokens(before) {
                 match tok {
                     Token::Boundary => {
@@ -200,7 +215,11 @@ impl Engine {
                         sentence_start = true;
                     }
                     t => {
-                        state.push(self.token_id(t, buf), keep);
+                        let id = self.token_id(t, &mut s.folded);
+                        if id >= FIRST_WORD && id != self.num_id {
+                            s.recent.push(id);
+                        }
+                        state.push(id, keep);
                         sentence_start = false;
                     }
                 }
@@ -237,7 +256,7 @@ impl Engine {
             } else {
                 SuggestionKind::Completion
             };
-            self.rank(&cur.state, range, k, &mut s.ids, &mut s.scored);
+            self.rank(&cur.state, range, k, &s.recent, &mut s.ids, &mut s.scored);
             for &(score, id) in s.scored.iter() {
                 out.push(Suggestion {
                     text: self.surface(id, cur.partial, cur.sentence_start),
@@ -255,6 +274,7 @@ impl Engine {
         state: &LmState,
         range: std::ops::Range<u32>,
         k: usize,
+        recent: &[u32],
         ids: &mut Vec<u32>,
         scored: &mut Vec<(f32, u32)>,
     ) {
@@ -269,7 +289,11 @@ impl Engine {
         self.lm
             .successors(&ctx.main, range.clone(), POOL_PER_SOURCE, ids);
         if let (Some((d, _)), Some(c)) = (&self.domain, &ctx.domain) {
-            d.successors(c, range, POOL_PER_SOURCE, ids);
+            d.successors(c, range.clone(), POOL_PER_SOURCE, ids);
+        }
+        let cache = self.cache_weight > 0.0 && !recent.is_empty();
+        if cache {
+            ids.extend(recent.iter().filter(|id| range.contains(id)));
         }
         ids.sort_unstable();
         ids.dedup();
@@ -277,7 +301,13 @@ impl Engine {
             if id < FIRST_WORD || id == EOS || self.lexicon.flags(id) & flags::NO_SUGGEST != 0 {
                 continue;
             }
-            scored.push((self.log10_prob(&ctx, id), id));
+            let mut p = self.log10_prob(&ctx, id);
+            if cache {
+                let c = recent.iter().filter(|&&r| r == id).count() as f64 / recent.len() as f64;
+                let mu = self.cache_weight;
+                p = ((1.0 - mu) * 10f64.powf(p as f64) + mu * c).log10() as f32;
+            }
+            scored.push((p, id));
         }
         scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         scored.truncate(k);

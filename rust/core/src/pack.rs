@@ -33,6 +33,9 @@ pub struct Manifest {
     /// Weight of the in-domain model.
     #[serde(default)]
     pub domain_weight: f64,
+    /// Weight of the cache model (words already in the text).
+    #[serde(default)]
+    pub cache_weight: f64,
     /// Names list (one folded name a line) for the PHI filter, if any.
     #[serde(default)]
     pub names: Option<String>,
@@ -82,7 +85,9 @@ pub fn load(dir: &Path) -> Result<Engine> {
     let np = dir.join(&m.ngram);
     let lm = NgramModel::open(&np)?;
     lm.verify().map_err(|e| e.in_file(&np))?;
-    let mut engine = Engine::new(lexicon, lm).map_err(|e| e.in_file(dir))?;
+    let mut engine = Engine::new(lexicon, lm)
+        .and_then(|e| e.with_cache_weight(m.cache_weight))
+        .map_err(|e| e.in_file(dir))?;
     if let Some(d) = &m.domain_ngram {
         let dp = dir.join(d);
         let dm = NgramModel::open(&dp)?;
@@ -121,6 +126,9 @@ pub struct Recipe {
     /// Interpolation weight of the in-domain model.
     #[serde(default)]
     pub domain_weight: f64,
+    /// Weight of the cache model.
+    #[serde(default)]
+    pub cache_weight: f64,
     /// Order of the in-domain model.
     #[serde(default = "four")]
     pub domain_order: usize,
@@ -408,6 +416,7 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
         ngram: "ngram.kwm".into(),
         domain_ngram: (!recipe.domain_corpora.is_empty()).then(|| "ngram-domain.kwm".into()),
         domain_weight: recipe.domain_weight,
+        cache_weight: recipe.cache_weight,
         names: Some("names.txt".into()),
         abbreviations: None,
         stats,

@@ -1,6 +1,7 @@
-//! A small index of the best words under each large prefix, so completion does not scan
-//! thousands of ids per keystroke. A `Vocab` implementation can answer
-//! `top_unigram_in_range` from it.
+//! A small index over the large nodes of a vocabulary's implicit trie: their children and
+//! their best words. It saves the search from bisecting big id ranges and completion from
+//! scanning thousands of ids per keystroke. Build it once per lexicon and return it from
+//! [`Vocab::index`].
 
 use super::{Vocab, FIRST_WORD_ID};
 use std::ops::Range;
@@ -8,21 +9,40 @@ use std::ops::Range;
 /// Prefix ranges smaller than this are scanned directly (cheap), larger ones are indexed.
 const MIN_INDEXED: u32 = 64;
 
-/// Top-`k` ids by unigram for every trie node with at least 64 words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct IndexNode {
+    lo: u32,
+    hi: u32,
+    top: u32,
+    child: u32,
+    n_child: u32,
+}
+
+/// One child of an indexed node: its character and id range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Child {
+    pub(crate) ch: char,
+    pub(crate) lo: u32,
+    pub(crate) hi: u32,
+}
+
+/// Children and top-`k` ids by unigram of every trie node with at least 64 words.
 #[derive(Debug, Clone, Default)]
-pub struct CompletionIndex {
-    /// (lo, hi, offset into `ids`), sorted by (lo, hi).
-    nodes: Vec<(u32, u32, u32)>,
+pub struct TrieIndex {
+    /// Sorted by (lo, hi).
+    nodes: Vec<IndexNode>,
     ids: Vec<u32>,
+    children: Vec<Child>,
     k: usize,
 }
 
-impl CompletionIndex {
+impl TrieIndex {
     /// Build by walking the vocabulary's implicit trie (O(words × depth of large nodes)).
-    pub fn build(vocab: &dyn Vocab, k: usize) -> CompletionIndex {
-        let mut idx = CompletionIndex {
+    pub fn build(vocab: &dyn Vocab, k: usize) -> TrieIndex {
+        let mut idx = TrieIndex {
             nodes: Vec::new(),
             ids: Vec::new(),
+            children: Vec::new(),
             k: k.clamp(1, 64),
         };
         let (lo, hi) = (FIRST_WORD_ID, vocab.len());
@@ -38,7 +58,8 @@ impl CompletionIndex {
             }
             top.clear();
             scan(vocab, lo..hi, idx.k, &mut top);
-            idx.nodes.push((lo, hi, idx.ids.len() as u32));
+            let first_child = idx.children.len();
+            let node_top = idx.ids.len() as u32;
             idx.ids.extend_from_slice(&top);
             // Children: runs of ids sharing the character at `depth`.
             let mut c = lo + u32::from(vocab.key(lo).len() == depth);
@@ -56,22 +77,45 @@ impl CompletionIndex {
                     e += 1;
                 }
                 stack.push((c, e, end_b));
+                idx.children.push(Child { ch, lo: c, hi: e });
                 c = e;
             }
+            idx.nodes.push(IndexNode {
+                lo,
+                hi,
+                top: node_top,
+                child: first_child as u32,
+                n_child: (idx.children.len() - first_child) as u32,
+            });
         }
         idx.nodes.sort_unstable();
         idx
     }
 
+    fn find(&self, lo: u32, hi: u32) -> Option<&IndexNode> {
+        if hi - lo < MIN_INDEXED {
+            return None;
+        }
+        let i = self.nodes.binary_search_by(|n| (n.lo, n.hi).cmp(&(lo, hi))).ok()?;
+        self.nodes.get(i)
+    }
+
+    /// The children of node `[lo, hi)` (without its own word), if the node is indexed.
+    pub(crate) fn children(&self, lo: u32, hi: u32) -> Option<&[Child]> {
+        let n = self.find(lo, hi)?;
+        self.children.get(n.child as usize..(n.child + n.n_child) as usize)
+    }
+
     /// Append up to `k` best ids of `range` to `out` (best first); ranges the index does not
     /// hold are scanned.
-    pub fn top(&self, vocab: &dyn Vocab, range: Range<u32>, k: usize, out: &mut Vec<u32>) {
-        if k <= self.k && range.end - range.start >= MIN_INDEXED {
-            if let Ok(i) = self.nodes.binary_search_by(|n| (n.0, n.1).cmp(&(range.start, range.end))) {
+    pub fn top<V: Vocab + ?Sized>(&self, vocab: &V, range: Range<u32>, k: usize, out: &mut Vec<u32>) {
+        if k <= self.k {
+            if let Some(n) = self.find(range.start, range.end) {
                 // Indexed nodes have at least MIN_INDEXED >= self.k words, so k ids each.
-                let off = self.nodes[i].2 as usize;
-                out.extend_from_slice(&self.ids[off..off + k]);
-                return;
+                if let Some(ids) = self.ids.get(n.top as usize..n.top as usize + k) {
+                    out.extend_from_slice(ids);
+                    return;
+                }
             }
         }
         scan(vocab, range, k, out);
@@ -122,8 +166,14 @@ mod tests {
         }
         words.push(("q", 5, 1));
         let v = TestVocab::new(&words);
-        let idx = CompletionIndex::build(&v, 8);
+        let idx = TrieIndex::build(&v, 8);
         assert!(idx.len() >= 2, "root, 'p' and 'p0'.. nodes are indexed");
+        let p = v.prefix_range("p");
+        let kids = idx.children(p.start, p.end).unwrap();
+        assert_eq!(kids.iter().map(|c| c.ch).collect::<String>(), "0123");
+        assert_eq!(kids[0].lo, p.start);
+        assert_eq!(kids[3].hi, p.end);
+        assert!(idx.children(p.start, p.start + 3).is_none());
         for prefix in ["", "p", "p0", "p1", "p12", "q"] {
             let r = v.prefix_range(prefix);
             let (mut a, mut b) = (Vec::new(), Vec::new());

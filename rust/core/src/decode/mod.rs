@@ -13,7 +13,7 @@ mod search;
 mod touch;
 
 pub use autocorrect::{is_dose_unit, Correction, Guard, Level};
-pub use complete::CompletionIndex;
+pub use complete::TrieIndex;
 pub use params::Params;
 pub use search::Scratch;
 pub use touch::UserOffsets;
@@ -58,9 +58,17 @@ pub trait Vocab {
     /// log10 unigram probability of `id`.
     fn log10_unigram(&self, id: u32) -> f32;
     /// Up to `k` ids of `range` with the highest unigram, best first, appended to `out`.
-    /// The default scans the range; override it with a [`CompletionIndex`] for speed.
+    /// The default uses [`Vocab::index`] when there is one, else scans the range.
     fn top_unigram_in_range(&self, range: std::ops::Range<u32>, k: usize, out: &mut Vec<u32>) {
-        complete::scan(self, range, k, out)
+        match self.index() {
+            Some(ix) => ix.top(self, range, k, out),
+            None => complete::scan(self, range, k, out),
+        }
+    }
+    /// A prebuilt [`TrieIndex`] of this vocabulary (`TrieIndex::build(self, 16)` once at load);
+    /// without one the decoder still works, bisecting and scanning instead (slower).
+    fn index(&self) -> Option<&TrieIndex> {
+        None
     }
 }
 

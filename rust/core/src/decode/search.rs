@@ -41,6 +41,7 @@ struct Node {
     parent: u32,
     /// Offset of the node's row in the candidate arena (candidates only).
     row: u32,
+    /// Cheapest cell of the node's row (a lower bound on any word below it).
     min: f32,
 }
 
@@ -193,7 +194,15 @@ fn child_at(vocab: &dyn Vocab, lo: u32, hi: u32, bytes: usize) -> Option<(char, 
     let c = key.get(bytes..)?.chars().next()?;
     let end_b = bytes + c.len_utf8();
     let pre = key.as_bytes().get(bytes..end_b)?;
-    let same = |id: u32| vocab.key(id).as_bytes().get(bytes..end_b) == Some(pre);
+    let one = (pre.len() == 1).then(|| pre[0]);
+    let same = |id: u32| {
+        let k = vocab.key(id).as_bytes();
+        match one {
+            // ASCII: a single byte compare instead of a slice compare.
+            Some(b) => k.get(bytes) == Some(&b),
+            None => k.get(bytes..end_b) == Some(pre),
+        }
+    };
     let mut step = 1u32;
     let mut good = lo; // last id known to match
     loop {
@@ -333,6 +342,7 @@ pub(crate) fn search(cx: &Ctx, s: &mut Scratch, spec: &SearchSpec) {
         s.ins.push(ins_cost(&s.input, p, start, j));
     }
     let nn = s.input.chars.len();
+    let index = vocab.index();
     for _depth in 0..max_depth {
         s.cand.clear();
         s.cand_rows.clear();
@@ -345,12 +355,26 @@ pub(crate) fn search(cx: &Ctx, s: &mut Scratch, spec: &SearchSpec) {
                 fill_col(&mut s.pcol, &s.input, p, start, end, node.ch, node.kidx, node.extra);
             }
             let terminal_self = vocab.key(node.lo).len() == node.bytes as usize;
+            let kids = index.and_then(|ix| ix.children(node.lo, node.hi));
             let mut lo = node.lo + terminal_self as u32;
-            while lo < node.hi {
-                let Some((c, chi)) = child_at(vocab, lo, node.hi, node.bytes as usize) else {
-                    break;
+            let mut ki = 0;
+            loop {
+                let (c, clo, chi) = match kids {
+                    Some(k) => match k.get(ki) {
+                        Some(ch) => (ch.ch, ch.lo, ch.hi),
+                        None => break,
+                    },
+                    None => {
+                        if lo >= node.hi {
+                            break;
+                        }
+                        match child_at(vocab, lo, node.hi, node.bytes as usize) {
+                            Some((c, chi)) => (c, lo, chi),
+                            None => break,
+                        }
+                    }
                 };
-                let clo = lo;
+                ki += 1;
                 lo = chi;
                 let (kidx, extra) = key_of(cx.layout, p, c);
                 let om = om_cost(p, c, node.ch, node.depth);

@@ -170,16 +170,14 @@ pub fn read_arpa(input: impl BufRead) -> Result<Tables> {
     if vocab.len() as u32 >= super::build::MAX_VOCAB {
         return Err(Error::InvalidInput("ARPA vocabulary too large".into()));
     }
-    let id = |w: &str| {
-        vocab
+    let id = |w: &str| match w {
+        "<unk>" => Some(0),
+        "<s>" => Some(1),
+        "</s>" => Some(2),
+        _ => vocab[3..]
             .binary_search_by(|x| x.as_str().cmp(w))
             .ok()
-            .or(match w {
-                "<unk>" => Some(0),
-                "<s>" => Some(1),
-                "</s>" => Some(2),
-                _ => None,
-            })
+            .map(|i| i + 3),
     };
     let v = vocab.len();
     let mut t = Tables {

@@ -1,22 +1,25 @@
 //! Plaintext serialisation of a [`UserModel`] (what the store encrypts).
 //!
-//! Little-endian and length-prefixed: magic `KWUM`, version u32, the config, then words in
-//! folded order (their position is their id in the file), bigrams and trigrams in id order, and
-//! shortcuts. The form is canonical (same content, same bytes). Reading checks every count
-//! against the bytes left before allocating, and every invariant the model relies on; failures
-//! are `Error::Corrupt` (only reachable with the right key, since the AEAD comes first).
-
-use std::collections::BTreeMap;
+//! Little-endian, compact: magic `KWUM`, version u32, the config, the clock (`t_ref`,
+//! `t_last`), then words in folded order (their position is their id in the file), bigrams and
+//! trigrams in key order with delta-coded ids (LEB128 varints), and shortcuts. Counts are the
+//! model's own f32 values, so a round trip is exact, and the form is canonical (same content,
+//! same bytes). Reading checks every count against the bytes left before allocating, and every
+//! invariant the model relies on; failures are `Error::Corrupt` (only reachable with the right
+//! key, since the AEAD is checked first).
 
 use zeroize::Zeroizing;
 
 use super::fold;
-use super::learn::{Decayed, LearnConfig, UserModel, Word, MAX_CAPACITY, MAX_FORMS};
+use super::learn::{LearnConfig, UserModel, Word, MAX_CAPACITY, MAX_FORMS};
+use super::table::Table;
 use super::{MAX_ABBREV_BYTES, MAX_EXPANSION_BYTES, MAX_SHORTCUTS, MAX_WORD_BYTES};
 use crate::error::{Error, Result};
 
 const MAGIC: [u8; 4] = *b"KWUM";
 const VERSION: u32 = 1;
+const FLAG_PINNED: u8 = 1;
+const FLAG_KEY_SEEN: u8 = 2;
 
 /// A growable buffer that never leaves a copy of its contents in freed memory.
 struct Sink {
@@ -40,23 +43,35 @@ impl Sink {
     fn u8(&mut self, v: u8) {
         self.bytes(&[v]);
     }
-    fn u16(&mut self, v: u16) {
+    fn u32(&mut self, v: u32) {
         self.bytes(&v.to_le_bytes());
     }
-    fn u32(&mut self, v: u32) {
+    fn f32(&mut self, v: f32) {
         self.bytes(&v.to_le_bytes());
     }
     fn f64(&mut self, v: f64) {
         self.bytes(&v.to_le_bytes());
     }
-    fn decayed(&mut self, d: Decayed) {
-        self.f64(d.c);
-        self.f64(d.t);
+    fn var(&mut self, mut v: u32) {
+        let mut b = [0u8; 5];
+        let mut n = 0;
+        loop {
+            let low = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                b[n] = low;
+                n += 1;
+                break;
+            }
+            b[n] = low | 0x80;
+            n += 1;
+        }
+        self.bytes(&b[..n]);
     }
-    /// Strings here are bounded well under 64 KiB by the model's own checks.
-    fn str16(&mut self, s: &str) {
-        self.u16(s.len().min(u16::MAX as usize) as u16);
-        self.bytes(&s.as_bytes()[..s.len().min(u16::MAX as usize)]);
+    /// A string with a varint length (callers bound lengths far below u32).
+    fn str(&mut self, s: &str) {
+        self.var(s.len() as u32);
+        self.bytes(s.as_bytes());
     }
 }
 
@@ -64,9 +79,9 @@ impl Sink {
 /// place does not reallocate and leave plaintext behind).
 pub(super) fn encode(m: &UserModel, spare: usize) -> Zeroizing<Vec<u8>> {
     let estimate = 64
-        + m.index.len() * 48
-        + m.bigrams.len() * 24
-        + m.trigrams.len() * 28
+        + m.index.len() * 20
+        + m.bigrams.len() * 8
+        + m.trigrams.len() * 9
         + m.shortcuts.len() * 64
         + spare;
     let mut s = Sink {
@@ -78,11 +93,13 @@ pub(super) fn encode(m: &UserModel, spare: usize) -> Zeroizing<Vec<u8>> {
     s.f64(m.cfg.half_life_days);
     s.u32(m.cfg.max_words as u32);
     s.u32(m.cfg.max_ngrams as u32);
+    s.f64(m.t_ref);
+    s.f64(m.t_last);
 
     // Dense ids in folded order.
     let mut remap = vec![u32::MAX; m.slots.len()];
     let mut identity = true;
-    s.u32(m.index.len() as u32);
+    s.var(m.index.len() as u32);
     for (i, &id) in m.index.values().enumerate() {
         let Some(w) = m.slots.get(id as usize).and_then(Option::as_ref) else {
             continue;
@@ -91,52 +108,75 @@ pub(super) fn encode(m: &UserModel, spare: usize) -> Zeroizing<Vec<u8>> {
             *r = i as u32;
         }
         identity &= id as usize == i;
-        s.str16(&w.key);
-        s.decayed(w.count);
-        s.u32(w.uses);
-        s.u8(u8::from(w.pinned));
+        s.str(&w.key);
+        s.f32(w.count);
+        s.var(w.uses);
+        let flags =
+            if w.pinned { FLAG_PINNED } else { 0 } | if w.key_seen { FLAG_KEY_SEEN } else { 0 };
+        s.u8(flags);
+        s.var(w.key_votes);
         s.u8(w.forms.len() as u8);
         for (form, votes) in &w.forms {
-            s.str16(form);
-            s.u32(*votes);
+            s.str(form);
+            s.var(*votes);
         }
     }
     let map = |id: u32| remap.get(id as usize).copied().unwrap_or(u32::MAX);
 
-    let mut bi: Vec<((u32, u32), Decayed)> = m
-        .bigrams
-        .iter()
-        .map(|(&(a, b), &d)| ((map(a), map(b)), d))
-        .collect();
-    if !identity {
-        bi.sort_unstable_by_key(|e| e.0);
+    // Loaded stores keep file ids, so the common case streams without sorting.
+    let bi: Box<dyn Iterator<Item = ((u32, u32), f32)>> = if identity {
+        Box::new(m.bigrams.iter_sorted())
+    } else {
+        let mut v: Vec<_> = m
+            .bigrams
+            .iter_sorted()
+            .map(|((a, b), c)| ((map(a), map(b)), c))
+            .collect();
+        v.sort_unstable_by_key(|e| e.0);
+        Box::new(v.into_iter())
+    };
+    s.var(m.bigrams.len() as u32);
+    let mut prev = (0u32, 0u32);
+    for (i, ((a, b), c)) in bi.enumerate() {
+        // First key, or a new first word: absolute; else the gap to the previous second word.
+        let da = if i == 0 { a } else { a - prev.0 };
+        s.var(da);
+        s.var(if i > 0 && da == 0 { b - prev.1 - 1 } else { b });
+        s.f32(c);
+        prev = (a, b);
     }
-    s.u32(bi.len() as u32);
-    for ((a, b), d) in bi {
-        s.u32(a);
-        s.u32(b);
-        s.decayed(d);
-    }
-    let mut tri: Vec<((u32, u32, u32), Decayed)> = m
-        .trigrams
-        .iter()
-        .map(|(&(a, b, c), &d)| ((map(a), map(b), map(c)), d))
-        .collect();
-    if !identity {
-        tri.sort_unstable_by_key(|e| e.0);
-    }
-    s.u32(tri.len() as u32);
-    for ((a, b, c), d) in tri {
-        s.u32(a);
-        s.u32(b);
-        s.u32(c);
-        s.decayed(d);
+    let tri: Box<dyn Iterator<Item = ((u32, u32, u32), f32)>> = if identity {
+        Box::new(m.trigrams.iter_sorted())
+    } else {
+        let mut v: Vec<_> = m
+            .trigrams
+            .iter_sorted()
+            .map(|((a, b, c), n)| ((map(a), map(b), map(c)), n))
+            .collect();
+        v.sort_unstable_by_key(|e| e.0);
+        Box::new(v.into_iter())
+    };
+    s.var(m.trigrams.len() as u32);
+    let mut prev = (0u32, 0u32, 0u32);
+    for (i, ((a, b, c), n)) in tri.enumerate() {
+        let da = if i == 0 { a } else { a - prev.0 };
+        s.var(da);
+        if i > 0 && da == 0 {
+            let db = b - prev.1;
+            s.var(db);
+            s.var(if db == 0 { c - prev.2 - 1 } else { c });
+        } else {
+            s.var(b);
+            s.var(c);
+        }
+        s.f32(n);
+        prev = (a, b, c);
     }
 
-    s.u32(m.shortcuts.len() as u32);
+    s.var(m.shortcuts.len() as u32);
     for sc in m.shortcuts.values() {
-        s.str16(&sc.abbrev);
-        s.str16(&sc.expansion);
+        s.str(&sc.abbrev);
+        s.str(&sc.expansion);
     }
     s.reserve(spare);
     s.buf
@@ -171,24 +211,32 @@ impl<'a> Src<'a> {
     fn u8(&mut self) -> Result<u8> {
         Ok(self.arr::<1>()?[0])
     }
-    fn u16(&mut self) -> Result<u16> {
-        Ok(u16::from_le_bytes(self.arr()?))
-    }
     fn u32(&mut self) -> Result<u32> {
         Ok(u32::from_le_bytes(self.arr()?))
     }
     fn f64(&mut self) -> Result<f64> {
         Ok(f64::from_le_bytes(self.arr()?))
     }
-    fn decayed(&mut self) -> Result<Decayed> {
-        let (c, t) = (self.f64()?, self.f64()?);
-        if !(c.is_finite() && c >= 0.0 && t.is_finite()) {
+    fn count_f32(&mut self) -> Result<f32> {
+        let c = f32::from_le_bytes(self.arr()?);
+        if !(c.is_finite() && c >= 0.0) {
             return Err(bad("count out of range"));
         }
-        Ok(Decayed { c, t })
+        Ok(c)
     }
-    fn str16(&mut self, max: usize, what: &str) -> Result<&'a str> {
-        let n = self.u16()? as usize;
+    fn var(&mut self) -> Result<u32> {
+        let mut v: u64 = 0;
+        for shift in (0..35).step_by(7) {
+            let b = self.u8()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return u32::try_from(v).map_err(|_| bad("varint overflow"));
+            }
+        }
+        Err(bad("varint too long"))
+    }
+    fn str(&mut self, max: usize, what: &str) -> Result<&'a str> {
+        let n = self.var()? as usize;
         if n == 0 || n > max {
             return Err(bad(what));
         }
@@ -196,12 +244,16 @@ impl<'a> Src<'a> {
     }
     /// A record count, refused if the records could not fit in the bytes left.
     fn count(&mut self, min_record: usize, max: usize, what: &str) -> Result<usize> {
-        let n = self.u32()? as usize;
+        let n = self.var()? as usize;
         if n > max || n.saturating_mul(min_record) > self.left() {
             return Err(bad(what));
         }
         Ok(n)
     }
+}
+
+fn add(a: u32, b: u32) -> Result<u32> {
+    a.checked_add(b).ok_or_else(|| bad("id overflow"))
 }
 
 /// Rebuild a model from [`encode`]'s bytes, checking everything.
@@ -221,80 +273,99 @@ pub(super) fn decode(bytes: &[u8]) -> Result<UserModel> {
     };
     cfg.validate().map_err(|_| bad("settings out of range"))?;
     let mut m = UserModel::new(cfg);
+    m.t_ref = r.f64()?;
+    m.t_last = r.f64()?;
+    if !m.t_ref.is_finite() || m.t_last.is_nan() || m.t_last == f64::INFINITY {
+        return Err(bad("clock out of range"));
+    }
 
-    let n = r.count(25, 2 * MAX_CAPACITY, "word count")?;
+    let n = r.count(10, 2 * MAX_CAPACITY, "word count")?;
     let mut keys: Vec<(Box<str>, u32)> = Vec::with_capacity(n);
     m.slots.reserve(n);
     for i in 0..n {
-        let key = r.str16(MAX_WORD_BYTES, "word length")?;
+        let key = r.str(MAX_WORD_BYTES, "word length")?;
         if fold(key) != key {
             return Err(bad("word key not folded"));
         }
         if keys.last().is_some_and(|(k, _)| **k >= *key) {
             return Err(bad("words out of order"));
         }
-        let count = r.decayed()?;
-        let uses = r.u32()?;
-        let pinned = match r.u8()? {
-            0 => false,
-            1 => true,
-            _ => return Err(bad("bad flag")),
-        };
+        let count = r.count_f32()?;
+        let uses = r.var()?;
+        let flags = r.u8()?;
+        if flags & !(FLAG_PINNED | FLAG_KEY_SEEN) != 0 {
+            return Err(bad("bad flags"));
+        }
+        let key_votes = r.var()?;
         let nf = r.u8()? as usize;
         if nf > MAX_FORMS {
             return Err(bad("too many forms"));
         }
-        let mut forms = Vec::with_capacity(nf);
+        let mut forms: Vec<(Box<str>, u32)> = Vec::with_capacity(nf);
         for _ in 0..nf {
-            let f = r.str16(MAX_WORD_BYTES, "form length")?;
-            if fold(f) != key {
+            let f = r.str(MAX_WORD_BYTES, "form length")?;
+            if f == key || fold(f) != key || forms.iter().any(|(g, _)| **g == *f) {
                 return Err(bad("form does not match its word"));
             }
-            forms.push((Box::from(f), r.u32()?));
+            forms.push((Box::from(f), r.var()?));
         }
         keys.push((key.into(), i as u32));
         m.slots.push(Some(Word {
             key: key.into(),
             count,
             uses,
-            pinned,
+            pinned: flags & FLAG_PINNED != 0,
+            key_seen: flags & FLAG_KEY_SEEN != 0,
+            key_votes,
             forms,
         }));
     }
-    // Sorted input: BTreeMap builds it in bulk.
-    m.index = keys.into_iter().collect::<BTreeMap<_, _>>();
+    // Sorted input: the map is built in bulk.
+    m.index = keys.into_iter().collect();
 
-    let nb = r.count(24, 2 * MAX_CAPACITY, "bigram count")?;
-    let mut bi = Vec::with_capacity(nb);
-    for _ in 0..nb {
-        let k = (r.u32()?, r.u32()?);
-        check_ids(&[k.0, k.1], n)?;
-        if bi.last().is_some_and(|l: &((u32, u32), Decayed)| l.0 >= k) {
-            return Err(bad("bigrams out of order"));
-        }
-        bi.push((k, r.decayed()?));
+    let nb = r.count(6, 2 * MAX_CAPACITY, "bigram count")?;
+    let mut bi: Vec<((u32, u32), f32)> = Vec::with_capacity(nb);
+    let mut prev = (0u32, 0u32);
+    for i in 0..nb {
+        let da = r.var()?;
+        let a = if i == 0 { da } else { add(prev.0, da)? };
+        let x = r.var()?;
+        let b = if i > 0 && da == 0 {
+            add(add(prev.1, x)?, 1)?
+        } else {
+            x
+        };
+        check_ids(&[a, b], n)?;
+        bi.push(((a, b), r.count_f32()?));
+        prev = (a, b);
     }
-    m.bigrams = bi.into_iter().collect();
+    m.bigrams = Table::from_sorted(bi);
 
-    let nt = r.count(28, 2 * MAX_CAPACITY, "trigram count")?;
-    let mut tri = Vec::with_capacity(nt);
-    for _ in 0..nt {
-        let k = (r.u32()?, r.u32()?, r.u32()?);
-        check_ids(&[k.0, k.1, k.2], n)?;
-        if tri
-            .last()
-            .is_some_and(|l: &((u32, u32, u32), Decayed)| l.0 >= k)
-        {
-            return Err(bad("trigrams out of order"));
-        }
-        tri.push((k, r.decayed()?));
+    let nt = r.count(7, 2 * MAX_CAPACITY, "trigram count")?;
+    let mut tri: Vec<((u32, u32, u32), f32)> = Vec::with_capacity(nt);
+    let mut prev = (0u32, 0u32, 0u32);
+    for i in 0..nt {
+        let da = r.var()?;
+        let a = if i == 0 { da } else { add(prev.0, da)? };
+        let (b, c) = if i > 0 && da == 0 {
+            let db = r.var()?;
+            let b = add(prev.1, db)?;
+            let x = r.var()?;
+            let c = if db == 0 { add(add(prev.2, x)?, 1)? } else { x };
+            (b, c)
+        } else {
+            (r.var()?, r.var()?)
+        };
+        check_ids(&[a, b, c], n)?;
+        tri.push(((a, b, c), r.count_f32()?));
+        prev = (a, b, c);
     }
-    m.trigrams = tri.into_iter().collect();
+    m.trigrams = Table::from_sorted(tri);
 
-    let ns = r.count(6, MAX_SHORTCUTS, "shortcut count")?;
+    let ns = r.count(4, MAX_SHORTCUTS, "shortcut count")?;
     for _ in 0..ns {
-        let abbrev = r.str16(MAX_ABBREV_BYTES, "shortcut length")?;
-        let expansion = r.str16(MAX_EXPANSION_BYTES, "shortcut length")?;
+        let abbrev = r.str(MAX_ABBREV_BYTES, "shortcut length")?;
+        let expansion = r.str(MAX_EXPANSION_BYTES, "shortcut length")?;
         if m.shortcuts.contains_key(fold(abbrev).as_ref()) {
             return Err(bad("duplicate shortcut"));
         }

@@ -9,6 +9,7 @@ use std::path::Path;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::phi::{scan, Event, PhiFilter};
+use super::table::Table;
 use super::{
     check_word, fold, MAX_ABBREV_BYTES, MAX_EXPANSION_BYTES, MAX_LEARN_BYTES, MAX_SHORTCUTS,
 };
@@ -86,67 +87,56 @@ pub struct LearnReport {
     pub skipped: usize,
 }
 
-/// A count that halves every half-life: value `c` as of day `t`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Decayed {
-    pub c: f64,
-    pub t: f64,
-}
-
-impl Decayed {
-    pub(super) fn at(self, now: f64, inv_h: f64) -> f64 {
-        let dt = now - self.t;
-        // A clock that went backwards does not inflate counts.
-        if dt <= 0.0 || inv_h == 0.0 || self.c == 0.0 {
-            self.c
-        } else {
-            self.c * (-dt * inv_h).exp2()
-        }
-    }
-
-    fn bump(&mut self, now: f64, inv_h: f64) {
-        self.c = self.at(now, inv_h) + 1.0;
-        self.t = self.t.max(now);
-    }
-}
+/// Exponents past this many half-lives trigger a rescale of every count (f32 headroom).
+const RESCALE_HALF_LIVES: f64 = 40.0;
 
 /// One word of the user's vocabulary.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Word {
     /// Folded key (duplicate of the index key, for id -> word lookups).
     pub key: Box<str>,
-    pub count: Decayed,
+    /// Count in the model's scaled units (see [`UserModel`]).
+    pub count: f32,
     /// Raw uses (saturating), compared with `min_uses`.
     pub uses: u32,
     /// Added by the user (add_word, import): known at once, never pruned.
     pub pinned: bool,
-    /// Forms as typed, with votes (sentence-initial capitalisation does not vote).
+    /// Whether the folded spelling itself was ever typed, and its votes.
+    pub key_seen: bool,
+    pub key_votes: u32,
+    /// Other spellings as typed ("Xarelto", "MRI"), with votes (sentence-initial
+    /// capitalisation does not vote). Usually empty, which saves an allocation per word.
     pub forms: Vec<(Box<str>, u32)>,
 }
 
 impl Word {
-    fn new(key: &str, now: f64) -> Word {
+    fn new(key: &str) -> Word {
         Word {
             key: key.into(),
-            count: Decayed { c: 0.0, t: now },
+            count: 0.0,
             uses: 0,
             pinned: false,
+            key_seen: false,
+            key_votes: 0,
             forms: Vec::new(),
         }
     }
 
     fn display(&self) -> &str {
-        let mut best: Option<&(Box<str>, u32)> = None;
+        let mut best: Option<(&str, u32)> = self.key_seen.then_some((&*self.key, self.key_votes));
         for f in &self.forms {
             if best.is_none_or(|b| f.1 > b.1) {
-                best = Some(f);
+                best = Some((&f.0, f.1));
             }
         }
-        best.map_or(&self.key, |f| &f.0)
+        best.map_or(&self.key, |b| b.0)
     }
 
     fn vote(&mut self, raw: &str, votes: u32) {
-        if let Some(f) = self.forms.iter_mut().find(|f| &*f.0 == raw) {
+        if *raw == *self.key {
+            self.key_seen = true;
+            self.key_votes = self.key_votes.saturating_add(votes);
+        } else if let Some(f) = self.forms.iter_mut().find(|f| &*f.0 == raw) {
             f.1 = f.1.saturating_add(votes);
         } else if self.forms.len() < MAX_FORMS {
             self.forms.push((raw.into(), votes));
@@ -178,16 +168,25 @@ pub(super) struct Shortcut {
 ///
 /// Word ids index `slots`; the `index` maps folded keys to ids in sorted order, so a prefix is a
 /// contiguous range. Ids of forgotten words are reused.
+///
+/// Decay: every count decays at the same rate, so counts are stored in one scaled unit: a
+/// stored `s` is worth `s * 2^-((now - t_ref) / half_life)` today. A use at day `t` adds
+/// `2^((t - t_ref) / half_life)`. Ratios of counts never need the clock, and the whole model is
+/// rescaled (t_ref moved) when the exponent nears f32's range.
 pub struct UserModel {
     pub(super) cfg: LearnConfig,
     pub(super) index: BTreeMap<Box<str>, u32>,
     pub(super) slots: Vec<Option<Word>>,
     pub(super) free: Vec<u32>,
-    pub(super) bigrams: BTreeMap<(u32, u32), Decayed>,
-    pub(super) trigrams: BTreeMap<(u32, u32, u32), Decayed>,
+    pub(super) bigrams: Table<(u32, u32)>,
+    pub(super) trigrams: Table<(u32, u32, u32)>,
     pub(super) shortcuts: BTreeMap<Box<str>, Shortcut>,
-    /// Sum of all word counts, decayed to `total.t` (the latest stamp).
-    total: Decayed,
+    /// Reference day of the scaled counts.
+    pub(super) t_ref: f64,
+    /// Latest day seen by `learn`; an earlier clock is treated as this one.
+    pub(super) t_last: f64,
+    /// Sum of all word counts (scaled).
+    total: f64,
     pinned: usize,
 }
 
@@ -215,8 +214,10 @@ impl Drop for UserModel {
     }
 }
 
-/// Per-query context statistics.
+/// Per-query context statistics (counts in real units).
 struct Ctx {
+    /// Scale factor from stored to real counts at the query's day.
+    gain: f64,
     bi: Option<u32>,
     bi_sum: f64,
     bi_types: f64,
@@ -254,10 +255,12 @@ impl UserModel {
             index: BTreeMap::new(),
             slots: Vec::new(),
             free: Vec::new(),
-            bigrams: BTreeMap::new(),
-            trigrams: BTreeMap::new(),
+            bigrams: Table::new(),
+            trigrams: Table::new(),
             shortcuts: BTreeMap::new(),
-            total: Decayed { c: 0.0, t: 0.0 },
+            t_ref: 0.0,
+            t_last: f64::NEG_INFINITY,
+            total: 0.0,
             pinned: 0,
         }
     }
@@ -284,8 +287,7 @@ impl UserModel {
                 "text to learn is longer than {MAX_LEARN_BYTES} bytes"
             )));
         }
-        let now = now_days;
-        let inv_h = self.cfg.inv_half_life();
+        let inc = self.increment(now_days);
         let mut rep = LearnReport::default();
         let mut chain: [Option<u32>; 2] = [None, None];
         scan(text, phi, |e| match e {
@@ -294,30 +296,24 @@ impl UserModel {
                 folded,
                 sentence_start,
             } => {
-                let id = self.bump_word(raw, folded, sentence_start, now, inv_h);
+                let id = self.bump_word(raw, folded, sentence_start, inc);
                 if let Some(b) = chain[1] {
-                    self.bigrams
-                        .entry((b, id))
-                        .or_insert(Decayed { c: 0.0, t: now })
-                        .bump(now, inv_h);
+                    self.bigrams.add((b, id), inc);
                     if let Some(a) = chain[0] {
-                        self.trigrams
-                            .entry((a, b, id))
-                            .or_insert(Decayed { c: 0.0, t: now })
-                            .bump(now, inv_h);
+                        self.trigrams.add((a, b, id), inc);
                     }
                 }
                 chain = [chain[1], Some(id)];
                 rep.words += 1;
                 if self.index.len() > self.cfg.max_words {
-                    self.prune_words(now, false);
+                    self.prune_words(now_days, false);
                     // Pruning may have freed ids in the chain.
                     chain = [None, None];
                 }
                 if self.bigrams.len() > self.cfg.max_ngrams
                     || self.trigrams.len() > self.cfg.max_ngrams
                 {
-                    self.prune_ngrams(now, false);
+                    self.prune_ngrams(now_days, false);
                 }
             }
             Event::Break => chain = [None, None],
@@ -329,24 +325,58 @@ impl UserModel {
         Ok(rep)
     }
 
-    fn bump_word(&mut self, raw: &str, folded: &str, start: bool, now: f64, inv_h: f64) -> u32 {
+    /// The scaled weight of one use today (moving the clock, rescaling when needed).
+    fn increment(&mut self, now: f64) -> f32 {
+        let now = now.max(self.t_last);
+        self.t_last = now;
+        let inv_h = self.cfg.inv_half_life();
+        let mut e = (now - self.t_ref) * inv_h;
+        if e.abs() > RESCALE_HALF_LIVES || self.total == 0.0 {
+            self.rescale(now);
+            e = 0.0;
+        }
+        e.exp2() as f32
+    }
+
+    /// Move the reference day to `t`, scaling every count to match.
+    fn rescale(&mut self, t: f64) {
+        // Never above 1: the reference only moves forward (the clock is clamped to t_last).
+        let factor = (-(t - self.t_ref) * self.cfg.inv_half_life())
+            .exp2()
+            .min(1.0) as f32;
+        for w in self.slots.iter_mut().flatten() {
+            w.count *= factor;
+        }
+        self.bigrams.scale(factor);
+        self.trigrams.scale(factor);
+        self.t_ref = t;
+        self.recompute_total();
+    }
+
+    /// Stored-to-real factor at `now`.
+    fn gain(&self, now: f64) -> f64 {
+        let now = now.max(self.t_last);
+        (-(now - self.t_ref) * self.cfg.inv_half_life()).exp2()
+    }
+
+    fn bump_word(&mut self, raw: &str, folded: &str, start: bool, inc: f32) -> u32 {
         let id = match self.index.get(folded) {
             Some(&id) => id,
-            None => self.insert_word(folded, now),
+            None => self.insert_word(folded),
         };
         if let Some(w) = self.slot_mut(id) {
-            w.count.bump(now, inv_h);
+            w.count += inc;
             w.uses = w.uses.saturating_add(1);
             // "Xarelto" at a sentence start says nothing about how the word is written.
             let votes = u32::from(!(start && plain_titlecase(raw)));
             w.vote(raw, votes);
         }
-        self.total.bump(now, inv_h);
+        self.total += f64::from(inc);
         id
     }
 
-    fn insert_word(&mut self, folded: &str, now: f64) -> u32 {
-        let word = Word::new(folded, now);
+    fn insert_word(&mut self, folded: &str) -> u32 {
+        let word = Word::new(folded);
         let id = match self.free.pop() {
             Some(id) => {
                 if let Some(s) = self.slots.get_mut(id as usize) {
@@ -382,23 +412,20 @@ impl UserModel {
 
     /// Recompute the running total from scratch (after removals), so it never drifts.
     pub(super) fn recompute_total(&mut self) {
-        let inv_h = self.cfg.inv_half_life();
         let words = self.slots.iter().flatten();
-        let t = words.clone().map(|w| w.count.t).fold(0.0, f64::max);
-        let c = words.map(|w| w.count.at(t, inv_h)).sum();
-        self.total = Decayed { c, t };
-        self.pinned = self.slots.iter().flatten().filter(|w| w.pinned).count();
+        self.total = words.clone().map(|w| f64::from(w.count)).sum();
+        self.pinned = words.filter(|w| w.pinned).count();
     }
 
     /// Learned words (past the use threshold, or added) in folded order, as
     /// (display form, decayed count at `now_days`).
     pub fn words(&self, now_days: f64) -> Vec<(String, f64)> {
-        let inv_h = self.cfg.inv_half_life();
+        let gain = self.gain(now_days);
         self.index
             .values()
             .filter_map(|&id| self.slot(id))
             .filter(|w| self.is_known(w))
-            .map(|w| (w.display().to_string(), w.count.at(now_days, inv_h)))
+            .map(|w| (w.display().to_string(), f64::from(w.count) * gain))
             .collect()
     }
 
@@ -438,10 +465,9 @@ impl UserModel {
     /// Pin a checked word; true if it was not known before.
     fn pin(&mut self, w: &str) -> bool {
         let folded = fold(w);
-        let t = self.total.t;
         let id = match self.index.get(folded.as_ref()) {
             Some(&id) => id,
-            None => self.insert_word(&folded, t),
+            None => self.insert_word(&folded),
         };
         let min_uses = self.cfg.min_uses;
         let Some(word) = self.slots.get_mut(id as usize).and_then(Option::as_mut) else {
@@ -555,7 +581,7 @@ impl UserModel {
             .map(|s| &*s.expansion)
     }
 
-    fn context(&self, prev: &[&str], now: f64, inv_h: f64) -> Ctx {
+    fn context(&self, prev: &[&str], now: f64) -> Ctx {
         let id = |w: &&str| self.index.get(fold(w).as_ref()).copied();
         let n = prev.len();
         let b = n.checked_sub(1).and_then(|i| prev.get(i)).and_then(id);
@@ -563,36 +589,36 @@ impl UserModel {
             Some(_) => n.checked_sub(2).and_then(|i| prev.get(i)).and_then(id),
             None => None,
         };
+        let gain = self.gain(now);
         let mut ctx = Ctx {
+            gain,
             bi: b,
             bi_sum: 0.0,
             bi_types: 0.0,
             tri: a.zip(b),
             tri_sum: 0.0,
             tri_types: 0.0,
-            uni_denom: self.total.at(now, inv_h) + self.pinned as f64,
+            uni_denom: self.total * gain + self.pinned as f64,
         };
         if let Some(b) = b {
-            for d in self.bigrams.range((b, 0)..=(b, u32::MAX)).map(|e| e.1) {
-                ctx.bi_sum += d.at(now, inv_h);
+            for (_, c) in self.bigrams.range((b, 0), (b, u32::MAX)) {
+                ctx.bi_sum += f64::from(c);
                 ctx.bi_types += 1.0;
             }
+            ctx.bi_sum *= gain;
         }
         if let Some((a, b)) = ctx.tri {
-            for d in self
-                .trigrams
-                .range((a, b, 0)..=(a, b, u32::MAX))
-                .map(|e| e.1)
-            {
-                ctx.tri_sum += d.at(now, inv_h);
+            for (_, c) in self.trigrams.range((a, b, 0), (a, b, u32::MAX)) {
+                ctx.tri_sum += f64::from(c);
                 ctx.tri_types += 1.0;
             }
+            ctx.tri_sum *= gain;
         }
         ctx
     }
 
-    fn unigram_count(w: &Word, now: f64, inv_h: f64) -> f64 {
-        let c = w.count.at(now, inv_h);
+    fn unigram_count(w: &Word, gain: f64) -> f64 {
+        let c = f64::from(w.count) * gain;
         if w.pinned {
             c.max(1.0)
         } else {
@@ -601,23 +627,20 @@ impl UserModel {
     }
 
     /// Interpolated Witten-Bell: P(w|h) = (c(h,w) + T(h) P(w|h')) / (c(h) + T(h)).
-    fn prob(&self, ctx: &Ctx, id: u32, w: &Word, now: f64, inv_h: f64) -> f64 {
+    fn prob(&self, ctx: &Ctx, id: u32, w: &Word) -> f64 {
         if ctx.uni_denom <= 0.0 {
             return 0.0;
         }
-        let mut p = Self::unigram_count(w, now, inv_h) / ctx.uni_denom;
+        let mut p = Self::unigram_count(w, ctx.gain) / ctx.uni_denom;
         if let Some(b) = ctx.bi {
             if ctx.bi_sum > 0.0 {
-                let c = self.bigrams.get(&(b, id)).map_or(0.0, |d| d.at(now, inv_h));
+                let c = self.bigrams.get(&(b, id)).map_or(0.0, f64::from) * ctx.gain;
                 p = (c + ctx.bi_types * p) / (ctx.bi_sum + ctx.bi_types);
             }
         }
         if let Some((a, b)) = ctx.tri {
             if ctx.tri_sum > 0.0 {
-                let c = self
-                    .trigrams
-                    .get(&(a, b, id))
-                    .map_or(0.0, |d| d.at(now, inv_h));
+                let c = self.trigrams.get(&(a, b, id)).map_or(0.0, f64::from) * ctx.gain;
                 p = (c + ctx.tri_types * p) / (ctx.tri_sum + ctx.tri_types);
             }
         }
@@ -634,9 +657,8 @@ impl UserModel {
         if !self.is_known(w) {
             return None;
         }
-        let inv_h = self.cfg.inv_half_life();
-        let ctx = self.context(prev, now_days, inv_h);
-        let p = self.prob(&ctx, id, w, now_days, inv_h);
+        let ctx = self.context(prev, now_days);
+        let p = self.prob(&ctx, id, w);
         (p > 0.0).then(|| p.log10() as f32)
     }
 
@@ -653,21 +675,19 @@ impl UserModel {
         if k == 0 || !now_days.is_finite() {
             return Vec::new();
         }
-        let now = now_days;
-        let inv_h = self.cfg.inv_half_life();
         let prefix = fold(prefix);
-        let ctx = self.context(prev, now, inv_h);
+        let ctx = self.context(prev, now_days);
         let mut ids: Vec<u32> = Vec::new();
         let fits = |id: u32| {
             self.slot(id)
                 .is_some_and(|w| self.is_known(w) && w.key.starts_with(prefix.as_ref()))
         };
         if let Some(b) = ctx.bi {
-            let succ = self.bigrams.range((b, 0)..=(b, u32::MAX));
+            let succ = self.bigrams.range((b, 0), (b, u32::MAX));
             ids.extend(succ.map(|e| e.0 .1).filter(|&id| fits(id)));
         }
         if let Some((a, b)) = ctx.tri {
-            let succ = self.trigrams.range((a, b, 0)..=(a, b, u32::MAX));
+            let succ = self.trigrams.range((a, b, 0), (a, b, u32::MAX));
             ids.extend(succ.map(|e| e.0 .2).filter(|&id| fits(id)));
         }
         if !prefix.is_empty() {
@@ -685,7 +705,7 @@ impl UserModel {
                 if !self.is_known(w) {
                     continue;
                 }
-                let c = Self::unigram_count(w, now, inv_h);
+                let c = Self::unigram_count(w, ctx.gain);
                 if top.len() < k || top.last().is_some_and(|l| c > l.0) {
                     let pos = top.partition_point(|t| t.0 >= c);
                     top.insert(pos, (c, id));
@@ -700,7 +720,7 @@ impl UserModel {
             .into_iter()
             .filter_map(|id| {
                 let w = self.slot(id)?;
-                Some((self.prob(&ctx, id, w, now, inv_h), w))
+                Some((self.prob(&ctx, id, w), w))
             })
             .filter(|s| s.0 > 0.0)
             .collect();
@@ -724,7 +744,7 @@ impl UserModel {
     /// Remove the weakest unpinned words down to 90% of capacity (and, with `floor`, every
     /// word under the floor), with their n-grams.
     fn prune_words(&mut self, now: f64, floor: bool) {
-        let inv_h = self.cfg.inv_half_life();
+        let gain = self.gain(now);
         let cap = self.cfg.max_words;
         let target = if self.index.len() > cap {
             cap - cap / 10
@@ -736,7 +756,7 @@ impl UserModel {
             .values()
             .filter_map(|&id| {
                 let w = self.slot(id)?;
-                (!w.pinned).then(|| (w.count.at(now, inv_h), id))
+                (!w.pinned).then(|| (f64::from(w.count) * gain, id))
             })
             .collect();
         cands.sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
@@ -771,10 +791,10 @@ impl UserModel {
     }
 
     fn prune_ngrams(&mut self, now: f64, floor: bool) {
-        let inv_h = self.cfg.inv_half_life();
+        let gain = self.gain(now);
         let cap = self.cfg.max_ngrams;
-        prune_map(&mut self.bigrams, cap, now, inv_h, floor);
-        prune_map(&mut self.trigrams, cap, now, inv_h, floor);
+        prune_table(&mut self.bigrams, cap, gain, floor);
+        prune_table(&mut self.trigrams, cap, gain, floor);
     }
 
     /// Write the learned words to `path`, one display form a line, or as a Hunspell `.dic`
@@ -892,27 +912,12 @@ fn dic_word(field: &str) -> String {
     out
 }
 
-fn prune_map<K: Ord + Copy>(
-    map: &mut BTreeMap<K, Decayed>,
-    cap: usize,
-    now: f64,
-    inv_h: f64,
-    floor: bool,
-) {
-    let over = map.len() > cap;
-    if !over && !floor {
-        return;
+/// Down to 90% of `cap` when over it; with `floor`, also every entry under the floor.
+fn prune_table<K: Ord + Copy>(t: &mut Table<K>, cap: usize, gain: f64, floor: bool) {
+    if floor {
+        t.retain(|_, c| f64::from(c) * gain >= FLOOR);
     }
-    let target = if over { cap - cap / 10 } else { cap };
-    let mut vals: Vec<(f64, K)> = map.iter().map(|(k, d)| (d.at(now, inv_h), *k)).collect();
-    vals.sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
-    let under = if floor {
-        vals.partition_point(|v| v.0 < FLOOR)
-    } else {
-        0
-    };
-    let n = map.len().saturating_sub(target).max(under);
-    for (_, k) in vals.iter().take(n) {
-        map.remove(k);
+    if t.len() > cap {
+        t.remove_lowest(t.len() - (cap - cap / 10));
     }
 }

@@ -32,6 +32,7 @@ mod codec;
 mod learn;
 mod phi;
 mod store;
+mod table;
 #[cfg(test)]
 mod tests;
 

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::codec;
@@ -316,7 +316,8 @@ impl UserStore {
         if meta.len() > MAX_FILE_BYTES {
             return Err(Error::Corrupt("store file is larger than 1 GiB".into()));
         }
-        let bytes = fs::read(path)?;
+        // Decrypted in place; zeroized when dropped.
+        let mut bytes = Zeroizing::new(fs::read(path)?);
         if bytes.len() < HEADER_LEN + TAG_LEN {
             return Err(integrity("file is truncated"));
         }
@@ -324,13 +325,15 @@ impl UserStore {
         hbytes.copy_from_slice(&bytes[..HEADER_LEN]);
         let header = Header::parse(&hbytes)?;
         let keying = Keying::for_header(key, &header)?;
-        let mut buf = Zeroizing::new(Vec::with_capacity(bytes.len() - HEADER_LEN));
-        buf.extend_from_slice(&bytes[HEADER_LEN..]);
+        let body = &mut bytes[HEADER_LEN..];
+        let (msg, tag) = body.split_at_mut(body.len() - TAG_LEN);
+        let tag = Tag::try_from(&*tag).map_err(|_| integrity("file is truncated"))?;
         keying
             .cipher()?
-            .decrypt_in_place(&XNonce::from(header.nonce), &hbytes, &mut *buf)
+            .decrypt_inout_detached(&XNonce::from(header.nonce), &hbytes, msg.into(), &tag)
             .map_err(|_| integrity("authentication failed: wrong key, or the file was damaged"))?;
-        let model = codec::decode(&buf)?;
+        let buf = &bytes[HEADER_LEN..bytes.len() - TAG_LEN];
+        let model = codec::decode(buf)?;
         Ok(UserStore {
             path: path.to_path_buf(),
             keying,
