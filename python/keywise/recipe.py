@@ -46,6 +46,7 @@ def default_recipe(shared: Path) -> dict[str, object]:
             {"path": str(shared / f"{CLINICAL}/mts_dialog_notes.txt"), "weight": 1},
         ],
         "domain_weight": 0.5,
+        "cache_weight": 0.03,
         "domain_order": 4,
         "order": 4,
         "min_word_count": 2,

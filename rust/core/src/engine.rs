@@ -78,13 +78,18 @@ thread_local! {
 
 /// A loaded model pack.
 pub struct Engine {
-    lexicon: Lexicon,
+    pub(crate) lexicon: Lexicon,
     lm: NgramModel,
     /// An in-domain model (clinical notes only) linearly interpolated with `lm`, and its weight.
     domain: Option<(NgramModel, f64)>,
     /// Weight of the cache model: words already used in the text come back.
     cache_weight: f64,
     num_id: u32,
+    comma_id: u32,
+    para_id: u32,
+    pub(crate) decoder: crate::decode::Decoder,
+    pub(crate) trie: crate::decode::TrieIndex,
+    pub(crate) rejected: crate::correct::RejectMemory,
 }
 
 /// Contexts of the main and the domain model for one state.
@@ -107,12 +112,24 @@ impl Engine {
             ));
         }
         let num_id = lexicon.id(text::NUM).unwrap_or(UNK);
+        let comma_id = lexicon.id(text::COMMA).unwrap_or(UNK);
+        let para_id = lexicon.id(text::PARA).unwrap_or(BOS);
+        let decoder = crate::decode::Decoder::new(
+            crate::layout::Layout::qwerty(),
+            crate::decode::Params::default(),
+        )?;
+        let trie = crate::decode::TrieIndex::build(&lexicon, 16);
         Ok(Engine {
             lexicon,
             lm,
             domain: None,
             cache_weight: 0.0,
             num_id,
+            comma_id,
+            para_id,
+            decoder,
+            trie,
+            rejected: Default::default(),
         })
     }
 
@@ -134,6 +151,13 @@ impl Engine {
         }
         self.cache_weight = weight;
         Ok(self)
+    }
+
+    /// The state at a sentence start (`line`: at the start of a line).
+    pub fn start_state(&self, line: bool) -> LmState {
+        let mut s = LmState::EMPTY;
+        s.push(if line { self.para_id } else { BOS }, self.context_len());
+        s
     }
 
     /// Resolve `state` in every model.
@@ -181,7 +205,9 @@ impl Engine {
                 self.lexicon.id(buf).unwrap_or(UNK)
             }
             Token::Num => self.num_id,
+            Token::Comma => self.comma_id,
             Token::Boundary => BOS,
+            Token::LineBreak => self.para_id,
         }
     }
 
@@ -202,7 +228,8 @@ impl Engine {
             partial = p;
         }
         let before = &text[..text.len() - partial.len()];
-        let mut state = LmState::sentence_start();
+        // The start of the text is the start of a line, unless the tail cut it.
+        let mut state = self.start_state(text.len() < MAX_CONTEXT_BYTES);
         let mut sentence_start = true;
         let keep = self.context_len();
         SCRATCH.with(|s| {
@@ -210,13 +237,13 @@ impl Engine {
             s.recent.clear();
             for tok in text::tokens(before) {
                 match tok {
-                    Token::Boundary => {
-                        state = LmState::sentence_start();
+                    Token::Boundary | Token::LineBreak => {
+                        state = self.start_state(tok == Token::LineBreak);
                         sentence_start = true;
                     }
                     t => {
                         let id = self.token_id(t, &mut s.folded);
-                        if id >= FIRST_WORD && id != self.num_id {
+                        if id >= FIRST_WORD && id != self.num_id && id != self.comma_id {
                             s.recent.push(id);
                         }
                         state.push(id, keep);
@@ -340,11 +367,13 @@ impl Engine {
     /// Sentence boundaries reset the history; `</s>` is not scored.
     pub fn score_text(&self, text: &str) -> Vec<(String, f32, bool)> {
         let mut out = Vec::new();
-        let mut state = LmState::sentence_start();
+        let mut state = self.start_state(true);
         let mut buf = String::new();
         for tok in text::tokens(text) {
             match tok {
-                Token::Boundary => state = LmState::sentence_start(),
+                Token::Boundary => state = self.start_state(false),
+                Token::LineBreak => state = self.start_state(true),
+                Token::Comma => state.push(self.comma_id, self.context_len()),
                 t => {
                     let id = self.token_id(t, &mut buf);
                     let p = self.log10_prob(&self.context(&state), id);

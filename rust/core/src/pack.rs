@@ -235,8 +235,8 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
                         }
                         initial = false;
                     }
-                    Token::Num => initial = false,
-                    Token::Boundary => initial = true,
+                    Token::Num | Token::Comma => initial = false,
+                    Token::Boundary | Token::LineBreak => initial = true,
                 }
             }
         }
@@ -313,6 +313,8 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
         }
     }
     lb.add(text::NUM, 0, flags::NO_SUGGEST);
+    lb.add(text::COMMA, 0, flags::NO_SUGGEST);
+    lb.add(text::PARA, 0, flags::NO_SUGGEST);
     let lexicon = lb.build();
     drop(forms);
     for c in &recipe.domain_corpora {
@@ -331,6 +333,9 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
             if i < crate::lexicon::FIRST_WORD as usize && i != crate::lexicon::EOS as usize {
                 return if i == 0 { 1.0 } else { 0.0 };
             }
+            if k == text::PARA {
+                return 0.0;
+            }
             1.0 + counts.get(k).copied().unwrap_or(0) as f64
                 + 1e6 * prior_extra.get(k).copied().unwrap_or(0.0) / gb_total
         })
@@ -339,9 +344,11 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
     prior.iter_mut().for_each(|p| *p /= ps);
     drop(counts);
     // Pass 2: n-grams.
+    let para_id = lexicon.id(text::PARA);
     let opts = BuildOptions {
         order: recipe.order,
         max_bytes: recipe.max_ngram_bytes,
+        line_start: para_id,
         min_count: if recipe.min_count.is_empty() {
             BuildOptions::default().min_count
         } else {
@@ -350,12 +357,13 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
         ..BuildOptions::default()
     };
     let num_id = lexicon.id(text::NUM).unwrap_or(0);
+    let comma_id = lexicon.id(text::COMMA).unwrap_or(0);
     let (nb, sentences, tokens) = count_ngrams(
         &lexicon,
         vocab.clone(),
         opts,
         &recipe.corpora,
-        num_id,
+        [num_id, comma_id],
         progress,
     )?;
     progress("estimating Kneser-Ney", 0.0);
@@ -375,6 +383,7 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
         let dopts = BuildOptions {
             order: recipe.domain_order,
             min_count: vec![1; 6],
+            line_start: para_id,
             ..BuildOptions::default()
         };
         let (db, _, _) = count_ngrams(
@@ -382,7 +391,7 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
             vocab,
             dopts,
             &recipe.domain_corpora,
-            num_id,
+            [num_id, comma_id],
             progress,
         )?;
         progress("estimating the domain model", 0.0);
@@ -438,18 +447,20 @@ fn count_ngrams(
     vocab: Vec<String>,
     opts: BuildOptions,
     corpora: &[Corpus],
-    num_id: u32,
+    [num_id, comma_id]: [u32; 2],
     progress: Progress<'_>,
 ) -> Result<(NgramBuilder, u64, u64)> {
     let mut nb = NgramBuilder::new(vocab, opts)?;
     let mut ids: Vec<u32> = Vec::new();
     let mut key = String::new();
     let (mut sentences, mut tokens) = (0u64, 0u64);
+    let para = nb_line_start(&nb);
     let total = corpora.len().max(1) as f64;
     for (ci, c) in corpora.iter().enumerate() {
         progress("counting n-grams", ci as f64 / total);
         for line in lines(&c.path)? {
             ids.clear();
+            let mut start = para;
             for tok in text::tokens(&line).chain(std::iter::once(Token::Boundary)) {
                 match tok {
                     Token::Word(w) => {
@@ -457,12 +468,18 @@ fn count_ngrams(
                         ids.push(lexicon.id(&key).unwrap_or(0));
                     }
                     Token::Num => ids.push(num_id),
-                    Token::Boundary => {
+                    Token::Comma => {
+                        if !ids.is_empty() {
+                            ids.push(comma_id)
+                        }
+                    }
+                    Token::Boundary | Token::LineBreak => {
                         if !ids.is_empty() {
                             tokens += ids.len() as u64;
                             sentences += 1;
-                            nb.add_sentence(&ids, c.weight)?;
+                            nb.add_sentence_from(&ids, c.weight, start)?;
                             ids.clear();
+                            start = crate::lexicon::BOS;
                         }
                     }
                 }
@@ -470,4 +487,8 @@ fn count_ngrams(
         }
     }
     Ok((nb, sentences, tokens))
+}
+
+fn nb_line_start(nb: &NgramBuilder) -> u32 {
+    nb.line_start().unwrap_or(crate::lexicon::BOS)
 }

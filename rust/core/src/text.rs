@@ -7,6 +7,11 @@
 
 /// The folded key that stands for any number ("5", "2/10", "98.6").
 pub const NUM: &str = "<num>";
+/// The key of the start of a line (a paragraph, a header, a list item): its first words differ
+/// from those after a full stop.
+pub const PARA: &str = "<p>";
+/// The key of a comma: the model sees commas (lists are everywhere in notes) but never offers one.
+pub const COMMA: &str = ",";
 
 /// One token of running text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,8 +20,12 @@ pub enum Token<'a> {
     Word(&'a str),
     /// A number.
     Num,
+    /// A comma.
+    Comma,
     /// A sentence boundary.
     Boundary,
+    /// A line break: what follows starts a line.
+    LineBreak,
 }
 
 #[inline]
@@ -45,8 +54,7 @@ impl<'a> Iterator for Tokens<'a> {
     fn next(&mut self) -> Option<Token<'a>> {
         let bytes = self.text.as_bytes();
         let rest = &self.text[self.pos..];
-        let mut iter = rest.char_indices().peekable();
-        while let Some((i, c)) = iter.next() {
+        for (i, c) in rest.char_indices() {
             if is_word_char(c) {
                 let start = self.pos + i;
                 let mut end = start + c.len_utf8();
@@ -72,9 +80,13 @@ impl<'a> Iterator for Tokens<'a> {
                     Token::Num
                 });
             }
+            if c == ',' {
+                self.pos += i + 1;
+                return Some(Token::Comma);
+            }
             if c == '\n' {
                 self.pos += i + 1;
-                return Some(Token::Boundary);
+                return Some(Token::LineBreak);
             }
             if matches!(c, '.' | '?' | '!' | ':' | ';') {
                 let after = self.pos + i + c.len_utf8();
@@ -135,6 +147,7 @@ mod tests {
                 Token::Word("Pt's"),
                 Token::Word("BP"),
                 Token::Num,
+                Token::Comma,
                 Token::Word("follow-up"),
                 Token::Word("in"),
                 Token::Num,
@@ -143,7 +156,7 @@ mod tests {
                 Token::Word("Denies"),
                 Token::Word("pain"),
                 Token::Boundary,
-                Token::Boundary,
+                Token::LineBreak,
                 Token::Word("ok"),
             ]
         );

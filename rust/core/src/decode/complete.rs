@@ -24,6 +24,8 @@ pub(crate) struct Child {
     pub(crate) ch: char,
     pub(crate) lo: u32,
     pub(crate) hi: u32,
+    /// The child's prefix is itself a word (id `lo`).
+    pub(crate) word: bool,
 }
 
 /// Children and top-`k` ids by unigram of every trie node with at least 64 words.
@@ -77,7 +79,13 @@ impl TrieIndex {
                     e += 1;
                 }
                 stack.push((c, e, end_b));
-                idx.children.push(Child { ch, lo: c, hi: e });
+                let word = key.len() == end_b;
+                idx.children.push(Child {
+                    ch,
+                    lo: c,
+                    hi: e,
+                    word,
+                });
                 c = e;
             }
             idx.nodes.push(IndexNode {
@@ -96,19 +104,29 @@ impl TrieIndex {
         if hi - lo < MIN_INDEXED {
             return None;
         }
-        let i = self.nodes.binary_search_by(|n| (n.lo, n.hi).cmp(&(lo, hi))).ok()?;
+        let i = self
+            .nodes
+            .binary_search_by(|n| (n.lo, n.hi).cmp(&(lo, hi)))
+            .ok()?;
         self.nodes.get(i)
     }
 
     /// The children of node `[lo, hi)` (without its own word), if the node is indexed.
     pub(crate) fn children(&self, lo: u32, hi: u32) -> Option<&[Child]> {
         let n = self.find(lo, hi)?;
-        self.children.get(n.child as usize..(n.child + n.n_child) as usize)
+        self.children
+            .get(n.child as usize..(n.child + n.n_child) as usize)
     }
 
     /// Append up to `k` best ids of `range` to `out` (best first); ranges the index does not
     /// hold are scanned.
-    pub fn top<V: Vocab + ?Sized>(&self, vocab: &V, range: Range<u32>, k: usize, out: &mut Vec<u32>) {
+    pub fn top<V: Vocab + ?Sized>(
+        &self,
+        vocab: &V,
+        range: Range<u32>,
+        k: usize,
+        out: &mut Vec<u32>,
+    ) {
         if k <= self.k {
             if let Some(n) = self.find(range.start, range.end) {
                 // Indexed nodes have at least MIN_INDEXED >= self.k words, so k ids each.
@@ -160,7 +178,9 @@ mod tests {
     #[test]
     fn index_matches_scan() {
         let mut words = Vec::new();
-        let names: Vec<String> = (0..400).map(|i| format!("p{:03}x", (i * 37) % 400)).collect();
+        let names: Vec<String> = (0..400)
+            .map(|i| format!("p{:03}x", (i * 37) % 400))
+            .collect();
         for (i, w) in names.iter().enumerate() {
             words.push((w.as_str(), (i as u64 * 7919) % 1000 + 1, 1u8));
         }

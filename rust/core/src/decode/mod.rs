@@ -292,7 +292,8 @@ impl Decoder {
         search::search(&cx, s, &spec);
         // A split costs at least `missing_space`, so a cleaner single word makes it moot;
         // a typed space is always worth trying as a boundary.
-        let split = split && (s.best_full > self.params.missing_space || s.input.chars.contains(&' '));
+        let split =
+            split && (s.best_full > self.params.missing_space || s.input.chars.contains(&' '));
         if split {
             search::decode_splits(&cx, s, n, opts.allow_completion);
         }

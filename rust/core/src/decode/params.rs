@@ -7,6 +7,8 @@
 //! transposition 0.56) scaled so that one substitution costs about what a 1-in-150 event
 //! costs. Doubled/undoubled letters and dropped apostrophes/hyphens are far more common than
 //! other edits (kebbie's noise model doubles letters when it "adds a char"), so they are cheap.
+//! Values were tuned on synthetic kebbie-style noise over words of the clinical *train* text
+//! (`examples/quality.rs` of the decoder's scratch crate); nothing from an eval split.
 
 /// Decoder parameters. `Params::default()` is the tuned set.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,7 +19,8 @@ pub struct Params {
     pub spread_y: f32,
     /// Probability that a tap is not explained by its key's Gaussian at all (floor).
     pub touch_floor: f32,
-    /// Cost of typing another letter than intended (any key; caps the touch cost).
+    /// Cost of typing another letter than intended (any key; caps the touch cost, which the
+    /// touch floor already bounds at about ln(keys / touch_floor) = 7.3).
     pub substitution: f32,
     /// Cost of leaving out an intended letter.
     pub omission: f32,
@@ -84,29 +87,29 @@ impl Default for Params {
             spread_x: 0.22,
             spread_y: 0.22,
             touch_floor: 0.02,
-            substitution: 5.0,
-            omission: 6.1,
-            insertion: 9.5,
-            transposition: 5.5,
-            doubled_insertion: 2.5,
-            doubled_omission: 2.5,
+            substitution: 7.5,
+            omission: 5.0,
+            insertion: 8.0,
+            transposition: 4.6,
+            doubled_insertion: 4.0,
+            doubled_omission: 3.0,
             symbol_omission: 1.0,
             accent: 1.0,
             extra_space: 4.5,
             missing_space: 4.5,
-            first_letter_extra: 1.5,
+            first_letter_extra: 1.0,
             completion: 0.3,
             lm_weight: 1.0,
             split_unigram_weight: 1.0,
             beam_width: 48,
-            beam_margin: 11.0,
+            beam_margin: 8.0,
             max_cost_base: 6.0,
             max_cost_per_char: 1.4,
             max_chars: 48,
             completions_per_node: 8,
             pool: 512,
             max_splits: 3,
-            oov_log10: -7.0,
+            oov_log10: -7.5,
             threshold: [0.5, 0.185, 0.067],
             known_word_posterior: 0.995,
             drug_margin: 7.0,

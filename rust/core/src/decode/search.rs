@@ -5,7 +5,10 @@
 //! way to produce the first `j` typed characters from the prefix. One depth is expanded at a
 //! time; children whose best cell is too far from the best node at that depth are dropped and
 //! at most `beam_width` survive. Full words are scored from `row[n]`; with completion on, a node
-//! whose `row[n]` improves on its parent's offers its best words as completions.
+//! whose `row[n]` improves on its parent's offers its best words as completions. Children of
+//! big nodes come from the vocabulary's [`super::TrieIndex`] when it has one, else from a
+//! galloping search over the sorted keys. All buffers live in [`Scratch`]: after the first
+//! call nothing is allocated.
 
 use super::params::Params;
 use super::{Candidate, Vocab, FIRST_WORD_ID, NO_SUGGEST};
@@ -43,6 +46,13 @@ struct Node {
     row: u32,
     /// Cheapest cell of the node's row (a lower bound on any word below it).
     min: f32,
+    /// The node's prefix is itself a word (id `lo`).
+    word: bool,
+    /// First and last cells of the row within the bound (the band), and the parent's.
+    first: u16,
+    last: u16,
+    gfirst: u16,
+    glast: u16,
 }
 
 const ROOT_CH: char = '\0';
@@ -251,7 +261,16 @@ fn sub_cost(inp: &Input, p: &Params, j: usize, c: char, kidx: u16, extra: f32) -
 
 /// Substitution costs of trie char `c` against input positions `start..end`, into `col`.
 #[allow(clippy::too_many_arguments)]
-fn fill_col(col: &mut Vec<f32>, inp: &Input, p: &Params, start: usize, end: usize, c: char, kidx: u16, extra: f32) {
+fn fill_col(
+    col: &mut Vec<f32>,
+    inp: &Input,
+    p: &Params,
+    start: usize,
+    end: usize,
+    c: char,
+    kidx: u16,
+    extra: f32,
+) {
     col.clear();
     for j in start..end {
         col.push(sub_cost(inp, p, j, c, kidx, extra));
@@ -316,6 +335,10 @@ pub(crate) fn search(cx: &Ctx, s: &mut Scratch, spec: &SearchSpec) {
         s.beam_rows.push(prev + ins_cost(&s.input, p, start, j));
     }
     s.beam_rows.extend(std::iter::repeat_n(f32::INFINITY, w));
+    let root_last = (0..=n)
+        .rev()
+        .find(|&j| s.beam_rows[j] <= bound)
+        .unwrap_or(0);
     s.beam.push(Node {
         lo: FIRST_WORD_ID,
         hi: total,
@@ -327,6 +350,11 @@ pub(crate) fn search(cx: &Ctx, s: &mut Scratch, spec: &SearchSpec) {
         parent: 0,
         row: 0,
         min: 0.0,
+        word: vocab.key(FIRST_WORD_ID).is_empty(),
+        first: 0,
+        last: root_last as u16,
+        gfirst: u16::MAX,
+        glast: 0,
     });
     if spec.splits {
         s.splits.clear();
@@ -352,16 +380,25 @@ pub(crate) fn search(cx: &Ctx, s: &mut Scratch, spec: &SearchSpec) {
             let prow = pi * 2 * w; // node's own row
             let grow = prow + w; // node's parent row
             if node.depth >= 1 {
-                fill_col(&mut s.pcol, &s.input, p, start, end, node.ch, node.kidx, node.extra);
+                fill_col(
+                    &mut s.pcol,
+                    &s.input,
+                    p,
+                    start,
+                    end,
+                    node.ch,
+                    node.kidx,
+                    node.extra,
+                );
             }
-            let terminal_self = vocab.key(node.lo).len() == node.bytes as usize;
+            let terminal_self = node.word;
             let kids = index.and_then(|ix| ix.children(node.lo, node.hi));
             let mut lo = node.lo + terminal_self as u32;
             let mut ki = 0;
             loop {
-                let (c, clo, chi) = match kids {
+                let (c, clo, chi, known_word) = match kids {
                     Some(k) => match k.get(ki) {
-                        Some(ch) => (ch.ch, ch.lo, ch.hi),
+                        Some(ch) => (ch.ch, ch.lo, ch.hi, Some(ch.word)),
                         None => break,
                     },
                     None => {
@@ -369,7 +406,7 @@ pub(crate) fn search(cx: &Ctx, s: &mut Scratch, spec: &SearchSpec) {
                             break;
                         }
                         match child_at(vocab, lo, node.hi, node.bytes as usize) {
-                            Some((c, chi)) => (c, lo, chi),
+                            Some((c, chi)) => (c, lo, chi, None),
                             None => break,
                         }
                     }
@@ -395,22 +432,55 @@ pub(crate) fn search(cx: &Ctx, s: &mut Scratch, spec: &SearchSpec) {
                 let trans = node.depth >= 1 && c != node.ch;
                 // The child's row goes straight into the candidate arena.
                 let base = s.cand_rows.len();
+                // Banded: cells over `bound` can never lead to an output, so only the span
+                // reachable from the parent's (and grandparent's) live cells is computed.
+                let (pf, pl) = (node.first as usize, node.last as usize);
+                let (js, je) = if trans {
+                    (
+                        pf.min(node.gfirst as usize + 2),
+                        (pl + 1).max(node.glast as usize + 2),
+                    )
+                } else {
+                    (pf, pl + 1)
+                };
+                let (js, je) = (js.max(1), je.min(n));
                 let mut prev = par[0] + om;
                 s.cand_rows.push(prev);
                 let mut mn = prev;
-                for j in 1..=n {
-                    let mut r = (par[j - 1] + col[j - 1]).min(par[j] + om).min(prev + ins[j - 1]);
-                    if trans && j >= 2 {
-                        r = r.min(gp[j - 2] + p.transposition + col[j - 2] + pcol[j - 1]);
+                let (mut first, mut last) = if prev <= bound { (0, 0) } else { (u16::MAX, 0) };
+                for _ in 1..js {
+                    s.cand_rows.push(f32::INFINITY);
+                }
+                if js > 1 {
+                    prev = f32::INFINITY;
+                }
+                for j in js..=n {
+                    let mut r = prev + ins[j - 1];
+                    if j <= je {
+                        r = r.min(par[j - 1] + col[j - 1]).min(par[j] + om);
+                        if trans && j >= 2 {
+                            r = r.min(gp[j - 2] + p.transposition + col[j - 2] + pcol[j - 1]);
+                        }
+                    } else if r > bound {
+                        // Past the band only insertions continue; once over the bound, stop.
+                        for _ in j..=n {
+                            s.cand_rows.push(f32::INFINITY);
+                        }
+                        prev = f32::INFINITY;
+                        break;
                     }
                     s.cand_rows.push(r);
+                    if r <= bound {
+                        first = first.min(j as u16);
+                        last = j as u16;
+                    }
                     mn = mn.min(r);
                     prev = r;
                 }
                 let full = prev;
                 let parent_full = par[n];
                 let cbytes = node.bytes as usize + c.len_utf8();
-                let terminal = vocab.key(clo).len() == cbytes;
+                let terminal = known_word.unwrap_or_else(|| vocab.key(clo).len() == cbytes);
                 if terminal && full <= bound {
                     emit(cx, s, spec, clo, None, full, 0.0, false);
                 }
@@ -437,6 +507,11 @@ pub(crate) fn search(cx: &Ctx, s: &mut Scratch, spec: &SearchSpec) {
                         parent: pi as u32,
                         row: base as u32,
                         min: mn,
+                        word: terminal,
+                        first,
+                        last,
+                        gfirst: node.first,
+                        glast: node.last,
                     });
                     if s.cand.len() >= cap {
                         shrink_candidates(s, p.beam_width, w, level_best + p.beam_margin);

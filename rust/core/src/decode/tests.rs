@@ -7,6 +7,7 @@ pub(crate) struct TestVocab {
     keys: Vec<String>,
     log10: Vec<f32>,
     flags: Vec<u8>,
+    index: Option<TrieIndex>,
 }
 
 impl TestVocab {
@@ -26,7 +27,12 @@ impl TestVocab {
             log10.push(((c.max(1)) as f32 / total as f32).log10());
             flags.push(f);
         }
-        TestVocab { keys, log10, flags }
+        TestVocab {
+            keys,
+            log10,
+            flags,
+            index: None,
+        }
     }
 }
 
@@ -54,6 +60,9 @@ impl Vocab for TestVocab {
     }
     fn log10_unigram(&self, id: u32) -> f32 {
         self.log10[id as usize]
+    }
+    fn index(&self) -> Option<&TrieIndex> {
+        self.index.as_ref()
     }
 }
 
@@ -351,6 +360,33 @@ fn bad_and_huge_input_is_bounded() {
 }
 
 #[test]
+fn trie_index_changes_speed_not_results() {
+    let d = dec();
+    let plain = vocab();
+    let mut indexed = vocab();
+    indexed.index = Some(TrieIndex::build(&indexed, 8));
+    assert!(!indexed.index.as_ref().unwrap().is_empty());
+    for typed in [
+        "pstient",
+        "ofthe",
+        "hist",
+        "p",
+        "th",
+        "ocured",
+        "hydroxizine",
+        "pa tient",
+    ] {
+        for completion in [false, true] {
+            assert_eq!(
+                top(&d, &plain, typed, None, completion),
+                top(&d, &indexed, typed, None, completion),
+                "{typed}"
+            );
+        }
+    }
+}
+
+#[test]
 fn never_offers_no_suggest_words() {
     let (d, v) = (dec(), vocab());
     assert!(!top(&d, &v, "damn", None, true).contains(&"damn".to_string()));
@@ -560,6 +596,11 @@ fn look_alike_drugs_are_never_swapped_automatically() {
             "{typed} -> {c:?}"
         );
     }
+    // Between two look-alikes: offered with the verdict visible, not applied.
+    for typed in ["humulog", "prednisolne"] {
+        let c = ac(&d, &v, typed, Level::Normal).unwrap();
+        assert_eq!((c.guard, c.apply), (Guard::Drug, false), "{typed}");
+    }
     // ... while an unambiguous drug misspelling is fixed.
     let c = ac(&d, &v, "hydroxizine", Level::Normal).unwrap();
     assert_eq!((c.text.as_str(), c.apply), ("hydroxyzine", true));
@@ -612,5 +653,22 @@ mod prop {
                 prop_assert!(!c.text.chars().any(|ch| ch.is_numeric()) || !c.apply);
             }
         }
+    }
+}
+
+#[test]
+fn decoder_is_shareable_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Decoder>();
+    shareable::<Scratch>();
+    let d = std::sync::Arc::new(dec());
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let d = d.clone();
+            std::thread::spawn(move || top(&d, &vocab(), "pstient", None, false)[0].clone())
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), "patient");
     }
 }

@@ -24,8 +24,8 @@ pub(crate) fn pack(ids: &[u32]) -> u128 {
 
 #[inline]
 pub(crate) fn unpack(k: u128, n: usize, out: &mut [u32; MAX_ORDER]) {
-    for t in 0..MAX_ORDER {
-        out[t] = ((k >> (BITS as usize * (MAX_ORDER - 1 - t))) & ((1 << BITS) - 1)) as u32;
+    for (t, o) in out.iter_mut().enumerate() {
+        *o = ((k >> (BITS as usize * (MAX_ORDER - 1 - t))) & ((1 << BITS) - 1)) as u32;
     }
     for x in out.iter_mut().skip(n) {
         *x = 0;
@@ -45,6 +45,8 @@ pub struct BuildOptions {
     pub min_count: Vec<u32>,
     /// Upper bound for the serialised model, in bytes; higher-order cut-offs rise until it fits.
     pub max_bytes: Option<usize>,
+    /// A second start-of-sentence id (line starts), treated like `<s>`: never predicted.
+    pub line_start: Option<u32>,
 }
 
 impl Default for BuildOptions {
@@ -55,6 +57,7 @@ impl Default for BuildOptions {
             spill_dir: None,
             min_count: vec![1, 1, 1, 1, 1, 1],
             max_bytes: None,
+            line_start: None,
         }
     }
 }
@@ -91,20 +94,30 @@ impl NgramBuilder {
         })
     }
 
+    /// The line-start id, if any.
+    pub fn line_start(&self) -> Option<u32> {
+        self.opts.line_start
+    }
+
     /// Count one sentence (ids without `<s>`/`</s>`), `weight` times.
     pub fn add_sentence(&mut self, ids: &[u32], weight: u32) -> Result<()> {
+        self.add_sentence_from(ids, weight, BOS)
+    }
+
+    /// Like [`Self::add_sentence`], starting from `start` (`<s>` or the line-start id).
+    pub fn add_sentence_from(&mut self, ids: &[u32], weight: u32, start: u32) -> Result<()> {
         if ids.is_empty() || weight == 0 {
             return Ok(());
         }
         let v = self.vocab.len() as u32;
         self.buf.clear();
-        self.buf.push(BOS);
+        self.buf.push(start);
         self.buf
             .extend(ids.iter().map(|&i| if i < v { i } else { 0 }));
         self.buf.push(crate::lexicon::EOS);
         for n in 1..=self.opts.order {
             for g in self.buf.windows(n) {
-                if n == 1 && g[0] == BOS {
+                if n == 1 && (g[0] == BOS || Some(g[0]) == self.opts.line_start) {
                     continue;
                 }
                 let e = self.maps[n - 1].entry(pack(g)).or_insert(0);
@@ -196,7 +209,7 @@ impl NgramBuilder {
         for i in 0..order {
             raw.push(self.sorted(i)?);
         }
-        let est = Estimate::new(order, v, raw, prior)?;
+        let est = Estimate::new(order, v, raw, prior, self.opts.line_start)?;
         est.prune_and_pack(std::mem::take(&mut self.vocab), &self.opts)
     }
 }
@@ -270,7 +283,9 @@ impl Estimate {
         v: usize,
         raw_sorted: Vec<Vec<(u128, u32)>>,
         prior: Option<&[f64]>,
+        line_start: Option<u32>,
     ) -> Result<Estimate> {
+        let is_start = |w: u32| w == BOS || Some(w) == line_start;
         let keys: Vec<Vec<u128>> = raw_sorted
             .iter()
             .map(|r| r.iter().map(|x| x.0).collect())
@@ -294,7 +309,7 @@ impl Estimate {
             let mut ids = [0u32; MAX_ORDER];
             for (j, &k) in keys[i].iter().enumerate() {
                 unpack(k, n, &mut ids);
-                if ids[0] != BOS {
+                if !is_start(ids[0]) {
                     adj[i][j] = cont[j];
                 }
             }
@@ -315,7 +330,7 @@ impl Estimate {
         for (j, &k) in est.keys[0].iter().enumerate() {
             unpack(k, 1, &mut ids);
             let a = adj[0][j];
-            if ids[0] == BOS || a == 0 {
+            if is_start(ids[0]) || a == 0 {
                 continue;
             }
             total += a as f64;
@@ -327,7 +342,7 @@ impl Estimate {
         }
         let uniform = 1.0 / (v as f64 - 1.0);
         let base = |w: usize| -> f64 {
-            if w == BOS as usize {
+            if is_start(w as u32) {
                 0.0
             } else {
                 prior.and_then(|p| p.get(w).copied()).unwrap_or(uniform)
@@ -341,7 +356,7 @@ impl Estimate {
             for (j, &k) in est.keys[0].iter().enumerate() {
                 unpack(k, 1, &mut ids);
                 let a = adj[0][j];
-                if ids[0] != BOS && a > 0 {
+                if !is_start(ids[0]) && a > 0 {
                     est.p1[ids[0] as usize] += (a as f64 - disc(&d, a)) / total;
                 }
             }
@@ -481,11 +496,9 @@ impl Estimate {
         let mut kp: Vec<Vec<f64>> = vec![Vec::new()];
         for n in 2..=order {
             let (mut ks, mut ps) = (Vec::new(), Vec::new());
-            for j in 0..self.keys[n - 1].len() {
-                if kept[n - 1][j] {
-                    ks.push(self.keys[n - 1][j]);
-                    ps.push(self.p[n - 2][j]);
-                }
+            for (j, _) in kept[n - 1].iter().enumerate().filter(|x| *x.1) {
+                ks.push(self.keys[n - 1][j]);
+                ps.push(self.p[n - 2][j]);
             }
             kkeys.push(ks);
             kp.push(ps);

@@ -279,7 +279,7 @@ impl NgramModel {
         if order > 1 {
             levels[1].child = sec(&mut r, "unigram children", 4, Some(v + 1))?;
         }
-        for n in 2..=order {
+        for (n, level) in levels.iter_mut().enumerate().take(order + 1).skip(2) {
             let words = sec(&mut r, "n-gram words", 4, None)?;
             let e = words.len / 4;
             let probs = sec(&mut r, "n-gram probabilities", 2, Some(e))?;
@@ -291,7 +291,7 @@ impl NgramModel {
             } else {
                 (Sec::default(), Sec::default())
             };
-            levels[n] = Level {
+            *level = Level {
                 words,
                 probs,
                 bows,

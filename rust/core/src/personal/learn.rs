@@ -87,6 +87,9 @@ pub struct LearnReport {
     pub skipped: usize,
 }
 
+/// Successors of a context examined by `candidates` for next words / for completions.
+const SUCCESSORS_NEXT: usize = 128;
+const SUCCESSORS_PREFIX: usize = 1024;
 /// Exponents past this many half-lives trigger a rescale of every count (f32 headroom).
 const RESCALE_HALF_LIVES: f64 = 40.0;
 
@@ -665,6 +668,9 @@ impl UserModel {
     /// Up to `k` learned words starting with `prefix` (case-insensitive), with
     /// log10 P_user(word | prev), best first. With an empty prefix: the words the user has
     /// followed `prev` with (nothing when `prev` is empty or unseen; the pack covers that).
+    /// Work is bounded: of a context's successors only the strongest 128 (next words) or
+    /// 1024 (completions) by count are scored, so a weak successor of a very common context
+    /// can be missed.
     pub fn candidates(
         &self,
         prev: &[&str],
@@ -682,13 +688,22 @@ impl UserModel {
             self.slot(id)
                 .is_some_and(|w| self.is_known(w) && w.key.starts_with(prefix.as_ref()))
         };
+        // Bounded work per keystroke: only the strongest successors of each context are
+        // looked at (a sequential pass picks them; word lookups are the costly part).
+        let cap = if prefix.is_empty() {
+            SUCCESSORS_NEXT
+        } else {
+            SUCCESSORS_PREFIX
+        };
         if let Some(b) = ctx.bi {
             let succ = self.bigrams.range((b, 0), (b, u32::MAX));
-            ids.extend(succ.map(|e| e.0 .1).filter(|&id| fits(id)));
+            let strong = strongest(succ.map(|e| (e.0 .1, e.1)), cap);
+            ids.extend(strong.into_iter().filter(|&id| fits(id)));
         }
         if let Some((a, b)) = ctx.tri {
             let succ = self.trigrams.range((a, b, 0), (a, b, u32::MAX));
-            ids.extend(succ.map(|e| e.0 .2).filter(|&id| fits(id)));
+            let strong = strongest(succ.map(|e| (e.0 .2, e.1)), cap);
+            ids.extend(strong.into_iter().filter(|&id| fits(id)));
         }
         if !prefix.is_empty() {
             // Words outside the contexts score backoff x unigram, so the k best unigrams in
@@ -893,6 +908,16 @@ impl UserModel {
         }
         Ok(added)
     }
+}
+
+/// Ids of the `n` entries with the highest counts.
+fn strongest(entries: impl Iterator<Item = (u32, f32)>, n: usize) -> Vec<u32> {
+    let mut v: Vec<(f32, u32)> = entries.map(|(id, c)| (c, id)).collect();
+    if v.len() > n {
+        v.select_nth_unstable_by(n, |x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        v.truncate(n);
+    }
+    v.into_iter().map(|e| e.1).collect()
 }
 
 /// The word of a `.dic` field: up to the first unescaped `/`, with `\/` unescaped.

@@ -2,20 +2,31 @@
 //!
 //! - [`UserModel`] learns from text the user committed ([`UserModel::learn`]): words enter the
 //!   user's lexicon after [`LearnConfig::min_uses`] uses (default 2); unigrams, bigrams and
-//!   trigrams are counted with an exponential forgetting curve (half-life in days, the clock
-//!   passed in as `now_days` so callers and tests control it). It answers the engine's
-//!   per-keystroke questions: [`UserModel::candidates`], [`UserModel::log10_prob`],
-//!   [`UserModel::knows`], [`UserModel::expand`]. The engine blends these with the pack.
+//!   trigrams are counted with an exponential forgetting curve (half-life in days, default 90;
+//!   the clock is passed in as `now_days`, e.g. days since the Unix epoch, so callers and tests
+//!   control it). It answers the engine's per-keystroke questions without touching the disk:
+//!   [`UserModel::candidates`] and [`UserModel::log10_prob`] (interpolated Witten-Bell over
+//!   the user's trigram/bigram/unigram counts), [`UserModel::knows`], [`UserModel::expand`].
+//!   The engine blends these with the pack (and skips `learn` in incognito mode).
+//! - Visible and under control: [`UserModel::words`], `add_word`, `forget` (the word and every
+//!   n-gram containing it), `wipe`, shortcuts, `export_words` / `import_words` (plain list or
+//!   Hunspell `.dic`; the export is the one plain-text output, made on the user's request).
 //! - [`PhiFilter`] keeps identifiers (digits, e-mail addresses, URLs, person names) out of what
 //!   is learned; n-grams never span a dropped token.
 //! - [`UserStore`] owns a model and its file: XChaCha20-Poly1305 with a raw 32-byte key or an
 //!   Argon2id passphrase, the header authenticated, saves atomic (temp file, fsync, rename,
-//!   fsync folder). Any damage or a wrong key gives [`Error::Integrity`](crate::error::Error).
+//!   fsync folder). Any damage or a wrong key gives `Error::Integrity` and leaves the file as
+//!   it was. Keys and decrypted buffers are zeroized on drop; the model's strings are zeroized
+//!   when forgotten, wiped or dropped (best effort: the allocator may have moved copies).
 //!
-//! Words are keyed by their folded form (lower case); the display form is the one the user typed
-//! most often, sentence-initial capitals not counted ("Xarelto", "MRI"). `prev` arguments are
-//! the words before the cursor in the current sentence (oldest first; only the last two are
-//! used), as typed. Incognito is the engine's business: it simply does not call `learn`.
+//! Conventions. Words are keyed by their folded form ([`fold`], lower case); the display form
+//! is the spelling the user typed most often, sentence-initial capitals not counted
+//! ("Xarelto", "MRI"). `prev` arguments are the words before the cursor in the current
+//! sentence, oldest first, as typed (only the last two are used; pass `&[]` at a sentence
+//! start). A `now_days` earlier than the latest day given to `learn` is treated as that day
+//! (a clock that goes backwards never inflates counts). Capacities are bounded
+//! ([`LearnConfig::max_words`], [`LearnConfig::max_ngrams`], 200k each by default; the
+//! weakest decayed counts go first, added words never). One `UserStore` per file at a time.
 //!
 //! ```no_run
 //! use keywise_core::personal::{PhiFilter, PhiPolicy, StoreKey, UserStore};

@@ -380,6 +380,11 @@ mod tests {
         assert_eq!(learned("Zorya Vantwerp came", &phi), ["vantwerp", "came"]);
         let phi = PhiFilter::new(PhiPolicy::Off, names);
         assert_eq!(learned("Zorya came", &phi), ["zorya", "came"]);
+        // Off is about names only: identifiers are still dropped.
+        assert_eq!(
+            learned("Dr. Quellbrand 555-0100 q@x.org came", &phi),
+            ["dr", "quellbrand", "came"]
+        );
     }
 
     #[test]

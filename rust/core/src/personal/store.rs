@@ -40,7 +40,7 @@ const KDF_ARGON2ID: u8 = 1;
 /// Files larger than this are refused before reading.
 const MAX_FILE_BYTES: u64 = 1 << 30;
 /// Argon2id bounds accepted from a header (a flipped bit must not make opening take hours).
-const MAX_M_COST_KIB: u32 = 1 << 20;
+const MAX_M_COST_KIB: u32 = 1 << 18;
 const MAX_T_COST: u32 = 16;
 const MAX_P_COST: u32 = 8;
 const MAX_PASSPHRASE_BYTES: usize = 4096;
@@ -76,7 +76,7 @@ impl fmt::Debug for StoreKey {
 /// and takes tens of milliseconds in a release build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KdfParams {
-    /// Memory in KiB (8 x lanes ..= 1 GiB).
+    /// Memory in KiB (8 x lanes ..= 256 MiB).
     pub m_cost_kib: u32,
     /// Iterations (1..=16).
     pub t_cost: u32,

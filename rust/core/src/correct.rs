@@ -1,0 +1,294 @@
+//! Taps and typos: how the engine uses the decoder. Completions from noisy taps, typo
+//! suggestions when no word starts with what was typed, and the autocorrect decision on space.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+
+use crate::decode::{self, Candidate, Correction, DecodeOptions, Level, Tap, TrieIndex, Vocab};
+use crate::engine::{Engine, Suggestion, SuggestionKind, MAX_K};
+use crate::error::{Error, Result};
+use crate::lexicon::Lexicon;
+use crate::text;
+
+impl Vocab for Lexicon {
+    fn len(&self) -> u32 {
+        Lexicon::len(self)
+    }
+    fn key(&self, id: u32) -> &str {
+        Lexicon::key(self, id)
+    }
+    fn prefix_range(&self, prefix: &str) -> std::ops::Range<u32> {
+        Lexicon::prefix_range(self, prefix)
+    }
+    fn id(&self, key: &str) -> Option<u32> {
+        Lexicon::id(self, key)
+    }
+    fn flags(&self, id: u32) -> u8 {
+        Lexicon::flags(self, id)
+    }
+    fn log10_unigram(&self, id: u32) -> f32 {
+        Lexicon::log10_unigram(self, id)
+    }
+    fn top_unigram_in_range(&self, range: std::ops::Range<u32>, k: usize, out: &mut Vec<u32>) {
+        self.top_in_range(range, k, out)
+    }
+}
+
+/// The lexicon with the decoder's trie index built once at load.
+pub(crate) struct IndexedLexicon<'a> {
+    pub(crate) lex: &'a Lexicon,
+    pub(crate) index: &'a TrieIndex,
+}
+
+impl Vocab for IndexedLexicon<'_> {
+    fn len(&self) -> u32 {
+        self.lex.len()
+    }
+    fn key(&self, id: u32) -> &str {
+        self.lex.key(id)
+    }
+    fn prefix_range(&self, prefix: &str) -> std::ops::Range<u32> {
+        self.lex.prefix_range(prefix)
+    }
+    fn id(&self, key: &str) -> Option<u32> {
+        self.lex.id(key)
+    }
+    fn flags(&self, id: u32) -> u8 {
+        self.lex.flags(id)
+    }
+    fn log10_unigram(&self, id: u32) -> f32 {
+        self.lex.log10_unigram(id)
+    }
+    fn top_unigram_in_range(&self, range: std::ops::Range<u32>, k: usize, out: &mut Vec<u32>) {
+        self.lex.top_in_range(range, k, out)
+    }
+    fn index(&self) -> Option<&TrieIndex> {
+        Some(self.index)
+    }
+}
+
+/// Pairs (typed, replacement) the user undid, kept as hashes: no typed text is held.
+#[derive(Default)]
+pub struct RejectMemory {
+    set: std::sync::Mutex<HashSet<u64>>,
+}
+
+const MAX_REJECTIONS: usize = 100_000;
+
+fn pair_hash(typed: &str, replacement: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text::fold(typed).hash(&mut h);
+    text::fold(replacement).hash(&mut h);
+    h.finish()
+}
+
+impl RejectMemory {
+    /// Remember that `replacement` was undone for `typed`.
+    pub fn add(&self, typed: &str, replacement: &str) {
+        if let Ok(mut s) = self.set.lock() {
+            if s.len() >= MAX_REJECTIONS {
+                s.clear();
+            }
+            s.insert(pair_hash(typed, replacement));
+        }
+    }
+    /// Was this pair undone before?
+    pub fn contains(&self, typed: &str, replacement: &str) -> bool {
+        self.set
+            .lock()
+            .map(|s| s.contains(&pair_hash(typed, replacement)))
+            .unwrap_or(false)
+    }
+    /// Forget every rejection.
+    pub fn clear(&self) {
+        if let Ok(mut s) = self.set.lock() {
+            s.clear();
+        }
+    }
+}
+
+type DecodeScratch = (decode::Scratch, Vec<Candidate>, Vec<Suggestion>);
+
+thread_local! {
+    static DECODE: RefCell<Option<DecodeScratch>> = const { RefCell::new(None) };
+}
+
+/// An autocorrect verdict for the word just typed.
+#[derive(Debug, Clone)]
+pub struct AutocorrectResult {
+    /// The replacement as it would appear.
+    pub suggestion: Suggestion,
+    /// Apply automatically (false: offer only).
+    pub apply: bool,
+    /// Why not applied: "drug", "dose", or "" when applied.
+    pub guard: &'static str,
+}
+
+impl Engine {
+    fn with_decode<R>(
+        &self,
+        f: impl FnOnce(&mut decode::Scratch, &mut Vec<Candidate>, &mut Vec<Suggestion>) -> R,
+    ) -> R {
+        DECODE.with(|cell| {
+            let mut c = cell.borrow_mut();
+            let (s, cands, sugs) =
+                c.get_or_insert_with(|| (self.decoder.scratch(), Vec::new(), Vec::new()));
+            f(s, cands, sugs)
+        })
+    }
+
+    fn check_taps(partial: &str, taps: Option<&[Tap]>) -> Result<()> {
+        if let Some(t) = taps {
+            if t.len() != partial.chars().count() {
+                return Err(Error::InvalidInput(
+                    "taps must give one (x, y) point per character of the word at the cursor"
+                        .into(),
+                ));
+            }
+            if t.iter().any(|p| !p.x.is_finite() || !p.y.is_finite()) {
+                return Err(Error::InvalidInput(
+                    "tap coordinates must be finite numbers".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Suggestions for the text before the cursor, with optional tap coordinates for the
+    /// characters of the partial word. Literal completions and decoder candidates are merged;
+    /// without taps the decoder fills the strip when too few words start with what was typed.
+    pub fn suggest_with_taps(
+        &self,
+        text: &str,
+        taps: Option<&[Tap]>,
+        k: usize,
+        out: &mut Vec<Suggestion>,
+    ) -> Result<()> {
+        self.suggest(text, k, out)?;
+        let cur = self.parse(text);
+        let n_chars = cur.partial.chars().count();
+        // Only the last MAX taps matter if the tail cut the word (it cannot for real words).
+        let taps = taps.map(|t| &t[t.len().saturating_sub(n_chars)..]);
+        Self::check_taps(cur.partial, taps)?;
+        if cur.partial.is_empty() || (taps.is_none() && out.len() >= k) {
+            return Ok(());
+        }
+        let vocab = IndexedLexicon {
+            lex: &self.lexicon,
+            index: &self.trie,
+        };
+        let ctx = self.context(&cur.state);
+        let lm = |id: u32| self.log10_prob(&ctx, id);
+        let folded = text::fold(cur.partial);
+        self.with_decode(|scratch, cands, _| -> Result<()> {
+            let opts = DecodeOptions {
+                k: (k + 3).min(MAX_K),
+                ..DecodeOptions::default()
+            };
+            self.decoder
+                .decode(&vocab, cur.partial, taps, &lm, &opts, scratch, cands)?;
+            let ln10 = std::f32::consts::LN_10;
+            for c in cands.iter() {
+                let text = match c.second {
+                    Some(s) => format!(
+                        "{} {}",
+                        self.surface(c.id, cur.partial, cur.sentence_start),
+                        self.lexicon.display(s)
+                    ),
+                    None => self.surface(c.id, cur.partial, cur.sentence_start),
+                };
+                let literal =
+                    c.second.is_none() && self.lexicon.key(c.id).starts_with(folded.as_str());
+                if let Some(existing) = out.iter_mut().find(|s| s.text == text) {
+                    existing.score = existing.score.max(c.score / ln10);
+                    continue;
+                }
+                out.push(Suggestion {
+                    text,
+                    score: c.score / ln10,
+                    kind: if literal {
+                        SuggestionKind::Completion
+                    } else {
+                        SuggestionKind::Correction
+                    },
+                });
+            }
+            Ok(())
+        })?;
+        out.sort_by(|a, b| b.score.total_cmp(&a.score));
+        out.truncate(k);
+        Ok(())
+    }
+
+    /// The user typed the last word of `text` and pressed space: should it be replaced?
+    /// `known_to_user` marks a word in the user's own dictionary (never replaced).
+    pub fn autocorrect(
+        &self,
+        text: &str,
+        taps: Option<&[Tap]>,
+        level: Level,
+        known_to_user: &dyn Fn(&str) -> bool,
+    ) -> Result<Option<AutocorrectResult>> {
+        let trimmed = text.strip_suffix(' ').unwrap_or(text);
+        let cur = self.parse(trimmed);
+        if cur.partial.is_empty() {
+            return Ok(None);
+        }
+        let taps = taps.map(|t| &t[t.len().saturating_sub(cur.partial.chars().count())..]);
+        Self::check_taps(cur.partial, taps)?;
+        let vocab = IndexedLexicon {
+            lex: &self.lexicon,
+            index: &self.trie,
+        };
+        let ctx = self.context(&cur.state);
+        let lm = |id: u32| self.log10_prob(&ctx, id);
+        let rejected = |t: &str, r: &str| self.rejected.contains(t, r);
+        let known = known_to_user(cur.partial);
+        let c: Option<Correction> = self.with_decode(|scratch, _, _| {
+            self.decoder.autocorrect(
+                &vocab,
+                cur.partial,
+                taps,
+                &lm,
+                level,
+                known,
+                &rejected,
+                scratch,
+            )
+        })?;
+        Ok(c.map(|c| {
+            let text = match c.second {
+                Some(s) => format!(
+                    "{} {}",
+                    self.surface(c.id, cur.partial, cur.sentence_start),
+                    self.lexicon.display(s)
+                ),
+                None => self.surface(c.id, cur.partial, cur.sentence_start),
+            };
+            AutocorrectResult {
+                suggestion: Suggestion {
+                    text,
+                    score: c.confidence,
+                    kind: SuggestionKind::Correction,
+                },
+                apply: c.apply,
+                guard: match c.guard {
+                    decode::Guard::None => "",
+                    decode::Guard::Drug => "drug",
+                    decode::Guard::Dose => "dose",
+                },
+            }
+        }))
+    }
+
+    /// Remember that the user undid `replacement` for `typed`.
+    pub fn reject(&self, typed: &str, replacement: &str) {
+        self.rejected.add(typed, replacement);
+    }
+
+    /// The decoder (its layout, parameters).
+    pub fn decoder(&self) -> &decode::Decoder {
+        &self.decoder
+    }
+}
