@@ -118,7 +118,7 @@ def test_arpa_round_trip(tiny_pack: Path, tmp_path: Path, eng: Engine) -> None:
     back = tmp_path / "pack"
     back.mkdir()
     _native.arpa_to_kwm(arpa, back / "ngram.kwm")
-    for f in ["lexicon.kwl", "manifest.json"]:
+    for f in ["lexicon.kwl", "manifest.json", "names.txt", "abbreviations.tsv"]:
         (back / f).write_bytes((tiny_pack / f).read_bytes())
     eng2 = Engine.load(back, neural=False)
     for p in ["The patient denies ch", "shortness of ", "The "]:

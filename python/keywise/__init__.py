@@ -5,7 +5,7 @@
 >>> [s.text for s in engine.suggest("The patient denies chest ")]
 """
 
-from keywise._native import Suggestion
+from keywise._native import Suggestion, UserStore
 from keywise.engine import DEFAULT_PACK, Engine
 from keywise.errors import InputError, IntegrityError, KeywiseError, PackError
 
@@ -17,5 +17,6 @@ __all__ = [
     "KeywiseError",
     "PackError",
     "Suggestion",
+    "UserStore",
 ]
 __version__ = "0.1.0"

@@ -4,8 +4,11 @@ released; this layer only checks arguments and hands over strings."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Sequence
 
@@ -30,17 +33,32 @@ def _default_pack() -> Path:
 class Engine:
     """A loaded model pack. Thread-safe: one engine may serve every thread and text field."""
 
-    def __init__(self, native: _native.NativeEngine, path: Path, neural: object | None) -> None:
+    def __init__(
+        self,
+        native: _native.NativeEngine,
+        path: Path,
+        neural: object | None,
+        user_store: _native.UserStore | None = None,
+    ) -> None:
         self._native = native
         self.path = path
         self._neural = neural
+        self.user_store = user_store
+        self._incognito = threading.local()
+        self.level = "normal"
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str] | None = None, neural: bool | None = None) -> "Engine":
+    def load(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        neural: bool | None = None,
+        user_store: _native.UserStore | None = None,
+    ) -> "Engine":
         """Load the pack at `path` (default: the shipped pack).
 
         `neural=None` uses the pack's neural model when it and onnxruntime are available (with
-        one warning when not), `True` insists on it, `False` never loads it.
+        one warning when not), `True` insists on it, `False` never loads it. `user_store` mixes
+        that user's learned words into the suggestions and receives what `learn()` learns.
         """
         p = Path(path) if path is not None else _default_pack()
         if not (p / "manifest.json").is_file():
@@ -49,33 +67,80 @@ class Engine:
         model = None
         if neural is not False:
             model = _load_neural(p, required=neural is True)
-        return cls(native, p, model)
+        return cls(native, p, model, user_store)
 
     @property
     def neural(self) -> bool:
         """True when the neural model reranks suggestions."""
         return self._neural is not None
 
-    def suggest(self, text: str, k: int = 3) -> list[Suggestion]:
+    def suggest(
+        self, text: str, k: int = 3, taps: Sequence[tuple[float, float]] | None = None
+    ) -> list[Suggestion]:
         """Suggestions for `text`, everything before the cursor: completions of the partial word
-        at the cursor, or next words after a space."""
-        if not isinstance(text, str):
-            raise InputError("text must be a str")
+        at the cursor, or next words after a space. `taps`: one (x, y) point in layout units
+        (see `layout()`) per character of the partial word; the decoder then reads them."""
+        text = _check_text(text)
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= _MAX_K:
             raise InputError(f"k must be an int in 1..{_MAX_K}")
-        text = _clean(text)
+        t = _as_taps(taps)
         if self._neural is None:
-            return self._native.suggest(text, k)
-        pool = self._native.suggest(text, max(k, _NEURAL_POOL))
-        if len(pool) <= 1:
+            return self._native.suggest(text, k, t, self.user_store)
+        pool = self._native.suggest(text, max(k, _NEURAL_POOL), t, self.user_store)
+        if len(pool) <= 1 or any(s.kind == "shortcut" for s in pool):
             return pool[:k]
         return self._neural.rerank(text[-300:], pool, k)  # type: ignore[attr-defined]
 
+    def correction(
+        self, text: str, taps: Sequence[tuple[float, float]] | None = None, level: str | None = None
+    ) -> tuple[Suggestion, bool, str] | None:
+        """The autocorrect verdict for the last word of `text` (space just pressed):
+        (replacement, apply, guard) where guard is "drug" or "dose" when the change is only
+        offered (the clinical safety guard), or None when the word stays."""
+        text = _check_text(text)
+        return self._native.autocorrect(text, _as_taps(taps), level or self.level, self.user_store)
+
+    def autocorrect(
+        self, text: str, taps: Sequence[tuple[float, float]] | None = None, level: str | None = None
+    ) -> Suggestion | None:
+        """The replacement to apply for the last word of `text`, or None."""
+        r = self.correction(text, taps, level)
+        return r[0] if r is not None and r[1] else None
+
+    def reject(self, typed: str, replacement: str) -> None:
+        """The user undid an autocorrection: never offer `replacement` for `typed` again."""
+        self._native.reject(_check_text(typed), _check_text(replacement))
+
+    def learn(self, text: str) -> int:
+        """Learn from text the user committed (nothing in incognito or without a store).
+        Returns the number of words counted; names and identifiers are never learned."""
+        text = _check_text(text, limit=1 << 20)
+        if self.user_store is None or self.is_incognito:
+            return 0
+        return self._native.learn(self.user_store, text)[0]
+
+    @property
+    def is_incognito(self) -> bool:
+        """True inside `with engine.incognito():` on this thread."""
+        return getattr(self._incognito, "depth", 0) > 0
+
+    @contextlib.contextmanager
+    def incognito(self) -> Iterator["Engine"]:
+        """Nothing typed inside the block is learned or stored (per thread, i.e. per field)."""
+        self._incognito.depth = getattr(self._incognito, "depth", 0) + 1
+        try:
+            yield self
+        finally:
+            self._incognito.depth -= 1
+
+    def layout(self) -> dict[str, object]:
+        """The keyboard geometry the decoder uses: keys with char, x, y (centres), w, h in key units."""
+        keys = [{"char": c, "x": x, "y": y, "w": w, "h": h} for c, x, y, w, h in self._native.layout()]
+        return {"name": "qwerty-en-us", "units": "key widths", "keys": keys}
+
     def score_text(self, text: str) -> list[tuple[str, float, bool]]:
         """(word, log10 P(word | history), in vocabulary) for each word of `text` (n-gram model)."""
-        if not isinstance(text, str):
-            raise InputError("text must be a str")
-        return self._native.score_text(_clean(text))
+        return self._native.score_text(_check_text(text, limit=1 << 24))
 
     def info(self) -> dict[str, object]:
         """What the pack holds."""
@@ -85,9 +150,15 @@ class Engine:
         return d
 
 
-def _clean(text: str) -> str:
+def _check_text(text: str, limit: int = 2048) -> str:
+    if not isinstance(text, str):
+        raise InputError("text must be a str")
+    return _clean(text, limit)
+
+
+def _clean(text: str, limit: int = 2048) -> str:
     # Only the tail matters (the core reads 512 bytes); lone surrogates cannot cross into Rust.
-    text = text[-2048:]
+    text = text[-limit:]
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -118,6 +189,8 @@ def _load_neural(pack: Path, required: bool) -> object | None:
 def _as_taps(taps: Sequence[tuple[float, float]] | None) -> list[tuple[float, float]] | None:
     if taps is None:
         return None
+    if len(taps) > 4096:
+        raise InputError("too many taps (at most 4096)")
     try:
         return [(float(x), float(y)) for x, y in taps]
     except (TypeError, ValueError):

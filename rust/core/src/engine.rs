@@ -90,6 +90,8 @@ pub struct Engine {
     pub(crate) decoder: crate::decode::Decoder,
     pub(crate) trie: crate::decode::TrieIndex,
     pub(crate) rejected: crate::correct::RejectMemory,
+    /// Clinical abbreviation → expansion (folded keys), offered as suggestions.
+    pub(crate) abbreviations: std::collections::HashMap<String, String>,
 }
 
 /// Contexts of the main and the domain model for one state.
@@ -130,6 +132,7 @@ impl Engine {
             decoder,
             trie,
             rejected: Default::default(),
+            abbreviations: Default::default(),
         })
     }
 
@@ -158,6 +161,21 @@ impl Engine {
         let mut s = LmState::EMPTY;
         s.push(if line { self.para_id } else { BOS }, self.context_len());
         s
+    }
+
+    /// Offer these abbreviation expansions (`abbreviation<TAB>expansion` lines).
+    pub fn with_abbreviations(mut self, tsv: &str) -> Engine {
+        for line in tsv.lines() {
+            if let Some((a, e)) = line.split_once('\t') {
+                let (a, e) = (a.trim(), e.trim());
+                if !a.is_empty() && !e.is_empty() && !a.contains(' ') {
+                    self.abbreviations
+                        .entry(text::fold(a))
+                        .or_insert_with(|| e.to_string());
+                }
+            }
+        }
+        self
     }
 
     /// Resolve `state` in every model.

@@ -1,6 +1,7 @@
 //! keywise-core: the per-keystroke path of the keywise prediction engine, in pure Rust.
 #![deny(missing_docs)]
 
+pub mod blend;
 pub mod correct;
 pub mod decode;
 pub mod engine;

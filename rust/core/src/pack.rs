@@ -68,6 +68,8 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     for f in [&m.lexicon, &m.ngram]
         .into_iter()
         .chain(m.domain_ngram.as_ref())
+        .chain(m.names.as_ref())
+        .chain(m.abbreviations.as_ref())
     {
         if f.contains('/') || f.contains('\\') || f.starts_with('.') {
             return Err(Error::corrupt("manifest names a file outside the pack").in_file(&p));
@@ -95,6 +97,11 @@ pub fn load(dir: &Path) -> Result<Engine> {
         engine = engine
             .with_domain(dm, m.domain_weight)
             .map_err(|e| e.in_file(&dp))?;
+    }
+    if let Some(a) = &m.abbreviations {
+        let ap = dir.join(a);
+        let tsv = std::fs::read_to_string(&ap).map_err(|e| Error::from(e).in_file(&ap))?;
+        engine = engine.with_abbreviations(&tsv);
     }
     Ok(engine)
 }
@@ -405,6 +412,25 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
         .collect();
     names.sort_unstable();
     write("names.txt", (names.join("\n") + "\n").as_bytes())?;
+    // The abbreviation expansions the engine offers (first expansion of each).
+    let mut abbrevs = String::new();
+    for p in &recipe.abbreviations {
+        for line in lines(p)?.skip(1) {
+            if let Some((a, e)) = line.split_once('\t') {
+                let e = e.split(['|', ';']).next().unwrap_or("").trim();
+                if !a.trim().is_empty() && !a.contains(' ') && !e.is_empty() && !e.contains('\t') {
+                    abbrevs.push_str(a.trim());
+                    abbrevs.push('\t');
+                    abbrevs.push_str(e);
+                    abbrevs.push('\n');
+                }
+            }
+        }
+    }
+    let has_abbrevs = !abbrevs.is_empty();
+    if has_abbrevs {
+        write("abbreviations.tsv", abbrevs.as_bytes())?;
+    }
     let mut stats = serde_json::json!({
         "words": lexicon.len(),
         "sentences": sentences,
@@ -427,7 +453,7 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
         domain_weight: recipe.domain_weight,
         cache_weight: recipe.cache_weight,
         names: Some("names.txt".into()),
-        abbreviations: None,
+        abbreviations: has_abbrevs.then(|| "abbreviations.tsv".into()),
         stats,
     };
     let js =

@@ -2,6 +2,12 @@
 //! No logic lives here.
 
 use std::path::PathBuf;
+use std::sync::RwLock;
+
+use keywise_core::blend::now_days;
+use keywise_core::decode::{Level, Tap};
+use keywise_core::personal::{PhiFilter, PhiPolicy, StoreKey, UserStore};
+use zeroize::Zeroize;
 
 use keywise_core::engine::{Engine as CoreEngine, Suggestion as CoreSuggestion};
 use keywise_core::error::Error;
@@ -86,6 +92,143 @@ impl From<&CoreSuggestion> for Suggestion {
 #[pyclass(frozen, module = "keywise._native")]
 pub struct NativeEngine {
     inner: CoreEngine,
+    phi: PhiFilter,
+}
+
+/// A user's encrypted store (learned words, n-grams, shortcuts). Shared by threads behind a lock.
+#[pyclass(frozen, module = "keywise", name = "UserStore")]
+pub struct NativeUserStore {
+    inner: RwLock<UserStore>,
+}
+
+fn read_store(s: &NativeUserStore) -> PyResult<std::sync::RwLockReadGuard<'_, UserStore>> {
+    s.inner
+        .read()
+        .map_err(|_| KeywiseError::new_err("user store lock poisoned"))
+}
+
+fn write_store(s: &NativeUserStore) -> PyResult<std::sync::RwLockWriteGuard<'_, UserStore>> {
+    s.inner
+        .write()
+        .map_err(|_| KeywiseError::new_err("user store lock poisoned"))
+}
+
+fn taps_of(taps: Option<Vec<(f32, f32)>>) -> Option<Vec<Tap>> {
+    taps.map(|t| t.into_iter().map(|(x, y)| Tap { x, y }).collect())
+}
+
+fn level_of(level: &str) -> PyResult<Level> {
+    Ok(match level {
+        "off" => Level::Off,
+        "conservative" => Level::Conservative,
+        "normal" => Level::Normal,
+        "aggressive" => Level::Aggressive,
+        _ => {
+            return Err(PyValueError::new_err(
+                "level must be off, conservative, normal or aggressive",
+            ))
+        }
+    })
+}
+
+#[pymethods]
+impl NativeUserStore {
+    /// Open (or create) the store at `path` with a 32-byte `key` or a `passphrase`.
+    #[staticmethod]
+    #[pyo3(signature = (path, key = None, passphrase = None))]
+    fn open(
+        py: Python<'_>,
+        path: PathBuf,
+        key: Option<Vec<u8>>,
+        passphrase: Option<String>,
+    ) -> PyResult<Self> {
+        let k = match (key, passphrase) {
+            (Some(mut k), None) => {
+                let raw: Result<[u8; 32], _> = k.as_slice().try_into();
+                k.zeroize();
+                StoreKey::Raw(
+                    raw.map_err(|_| PyValueError::new_err("key must be exactly 32 bytes"))?,
+                )
+            }
+            (None, Some(p)) if !p.is_empty() => StoreKey::Passphrase(p),
+            _ => {
+                return Err(PyValueError::new_err(
+                    "give exactly one of key (32 bytes) or a non-empty passphrase",
+                ))
+            }
+        };
+        let s = py.detach(|| UserStore::open(&path, k)).map_err(to_py)?;
+        Ok(NativeUserStore {
+            inner: RwLock::new(s),
+        })
+    }
+    /// Write the store atomically.
+    fn save(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| write_store(self).and_then(|mut s| s.save().map_err(to_py)))
+    }
+    /// Learned words with their (decayed) counts.
+    fn words(&self) -> PyResult<std::collections::HashMap<String, f64>> {
+        Ok(read_store(self)?
+            .model()
+            .words(now_days())
+            .into_iter()
+            .collect())
+    }
+    /// Add a word now (a medical term the pack lacks).
+    fn add(&self, word: &str) -> PyResult<()> {
+        write_store(self)?.model_mut().add_word(word).map_err(to_py)
+    }
+    /// Forget a word and its n-grams; True if it was known.
+    fn forget(&self, word: &str) -> PyResult<bool> {
+        Ok(write_store(self)?.model_mut().forget(word))
+    }
+    /// Forget everything (save to make it permanent).
+    fn wipe(&self) -> PyResult<()> {
+        write_store(self)?.model_mut().wipe();
+        Ok(())
+    }
+    /// Does the user's dictionary hold this word?
+    fn knows(&self, word: &str) -> PyResult<bool> {
+        Ok(read_store(self)?.model().knows(word))
+    }
+    /// Export the learned words as plain text (`dic=False`) or Hunspell .dic.
+    #[pyo3(signature = (path, dic = false))]
+    fn export(&self, path: PathBuf, dic: bool) -> PyResult<()> {
+        read_store(self)?
+            .model()
+            .export_words(&path, dic)
+            .map_err(to_py)
+    }
+    /// Import a word list (plain or .dic); returns how many words were added.
+    fn import_words(&self, path: PathBuf) -> PyResult<usize> {
+        write_store(self)?
+            .model_mut()
+            .import_words(&path)
+            .map_err(to_py)
+    }
+    /// Define a shortcut ("sob" -> "shortness of breath").
+    fn set_shortcut(&self, abbrev: &str, expansion: &str) -> PyResult<()> {
+        write_store(self)?
+            .model_mut()
+            .set_shortcut(abbrev, expansion)
+            .map_err(to_py)
+    }
+    /// Remove a shortcut; True if it existed.
+    fn remove_shortcut(&self, abbrev: &str) -> PyResult<bool> {
+        Ok(write_store(self)?.model_mut().remove_shortcut(abbrev))
+    }
+    /// All shortcuts.
+    fn shortcuts(&self) -> PyResult<Vec<(String, String)>> {
+        Ok(read_store(self)?.model().shortcuts())
+    }
+    /// The store's file.
+    #[getter]
+    fn path(&self) -> PyResult<PathBuf> {
+        Ok(read_store(self)?.path().to_path_buf())
+    }
+    fn __repr__(&self) -> String {
+        "UserStore(<encrypted>)".to_string()
+    }
 }
 
 #[pymethods]
@@ -93,21 +236,115 @@ impl NativeEngine {
     /// Load and verify the pack in `path`.
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let inner = py
-            .detach(|| keywise_core::pack::load(&path))
-            .map_err(to_py)?;
-        Ok(NativeEngine { inner })
-    }
-
-    /// Suggestions for the text before the cursor.
-    fn suggest(&self, py: Python<'_>, text: &str, k: usize) -> PyResult<Vec<Suggestion>> {
-        let out = py
-            .detach(|| {
-                let mut out = Vec::with_capacity(k.min(64));
-                self.inner.suggest(text, k, &mut out).map(|_| out)
+        let (inner, phi) = py
+            .detach(|| -> keywise_core::Result<_> {
+                let inner = keywise_core::pack::load(&path)?;
+                let m = keywise_core::pack::read_manifest(&path)?;
+                let names: Vec<String> = match &m.names {
+                    Some(n) => {
+                        let p = path.join(n);
+                        std::fs::read_to_string(&p)
+                            .map_err(|e| Error::from(e).in_file(&p))?
+                            .lines()
+                            .map(str::to_string)
+                            .collect()
+                    }
+                    None => Vec::new(),
+                };
+                Ok((inner, PhiFilter::new(PhiPolicy::Strict, names)))
             })
             .map_err(to_py)?;
+        Ok(NativeEngine { inner, phi })
+    }
+
+    /// Suggestions for the text before the cursor (taps: one (x, y) per character of the partial
+    /// word; store: mix in that user's words).
+    #[pyo3(signature = (text, k, taps = None, store = None))]
+    fn suggest(
+        &self,
+        py: Python<'_>,
+        text: &str,
+        k: usize,
+        taps: Option<Vec<(f32, f32)>>,
+        store: Option<&NativeUserStore>,
+    ) -> PyResult<Vec<Suggestion>> {
+        let taps = taps_of(taps);
+        let out = py.detach(|| -> PyResult<Vec<CoreSuggestion>> {
+            let mut out = Vec::with_capacity(k.min(64));
+            let guard = match store {
+                Some(s) => Some(read_store(s)?),
+                None => None,
+            };
+            let user = guard.as_ref().map(|g| g.model());
+            self.inner
+                .suggest_for_user(text, taps.as_deref(), k, user, &mut out)
+                .map_err(to_py)?;
+            Ok(out)
+        })?;
         Ok(out.iter().map(Suggestion::from).collect())
+    }
+
+    /// Autocorrect verdict for the last word of `text`: (suggestion, apply, guard) or None.
+    #[pyo3(signature = (text, taps = None, level = "normal", store = None))]
+    fn autocorrect(
+        &self,
+        py: Python<'_>,
+        text: &str,
+        taps: Option<Vec<(f32, f32)>>,
+        level: &str,
+        store: Option<&NativeUserStore>,
+    ) -> PyResult<Option<(Suggestion, bool, String)>> {
+        let level = level_of(level)?;
+        let taps = taps_of(taps);
+        let r = py.detach(|| -> PyResult<_> {
+            let guard = match store {
+                Some(s) => Some(read_store(s)?),
+                None => None,
+            };
+            let knows = |w: &str| guard.as_ref().is_some_and(|g| g.model().knows(w));
+            self.inner
+                .autocorrect(text, taps.as_deref(), level, &knows)
+                .map_err(to_py)
+        })?;
+        Ok(r.map(|r| {
+            (
+                Suggestion::from(&r.suggestion),
+                r.apply,
+                r.guard.to_string(),
+            )
+        }))
+    }
+
+    /// The user undid `replacement` for `typed`: do not offer it again.
+    fn reject(&self, typed: &str, replacement: &str) {
+        self.inner.reject(typed, replacement);
+    }
+
+    /// Learn from committed text into `store` (identifiers and names are never learned).
+    fn learn(
+        &self,
+        py: Python<'_>,
+        store: &NativeUserStore,
+        text: &str,
+    ) -> PyResult<(usize, usize)> {
+        py.detach(|| -> PyResult<_> {
+            let r = write_store(store)?
+                .model_mut()
+                .learn(text, &self.phi, now_days())
+                .map_err(to_py)?;
+            Ok((r.words, r.skipped))
+        })
+    }
+
+    /// The keyboard layout: (char, x, y, width, height) per key, in key units.
+    fn layout(&self) -> Vec<(String, f32, f32, f32, f32)> {
+        self.inner
+            .decoder()
+            .layout()
+            .keys()
+            .iter()
+            .map(|k| (k.ch.to_string(), k.x, k.y, k.width, k.height))
+            .collect()
     }
 
     /// log10 P(word | text before it), word by word over `text` (the perplexity evaluation).
@@ -185,6 +422,7 @@ fn kwm_to_arpa(py: Python<'_>, kwm: PathBuf, out: PathBuf) -> PyResult<()> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeEngine>()?;
     m.add_class::<Suggestion>()?;
+    m.add_class::<NativeUserStore>()?;
     m.add_function(wrap_pyfunction!(build_pack, m)?)?;
     m.add_function(wrap_pyfunction!(arpa_to_kwm, m)?)?;
     m.add_function(wrap_pyfunction!(kwm_to_arpa, m)?)?;
