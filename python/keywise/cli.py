@@ -113,6 +113,18 @@ def cmd_eval_perplexity(args: argparse.Namespace) -> int:
     return 0 if math.isfinite(ppl) else 1
 
 
+def cmd_eval_kebbie(args: argparse.Namespace) -> int:
+    from keywise.eval import kebbie
+
+    return kebbie.main(args)
+
+
+def cmd_eval_autocorrect(args: argparse.Namespace) -> int:
+    from keywise.eval import autocorrect
+
+    return autocorrect.main(args)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from keywise.demo.app import main as demo_main
 
@@ -155,6 +167,21 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--lines", type=int, default=0)
     s.add_argument("--neural", choices=["on", "off", "auto"], default="off")
     s.set_defaults(func=cmd_eval_perplexity)
+
+    s = e.add_parser("kebbie", help="Fleksy's kebbie benchmark, offline, on the sentences of FILE")
+    s.add_argument("file")
+    s.add_argument("--lines", type=int, default=0, help="first N sentences only")
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_eval_kebbie)
+    s = e.add_parser("autocorrect", help="autocorrect precision/recall with simulated tap noise")
+    s.add_argument("file")
+    s.add_argument("--lines", type=int, default=300)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--sigma", type=float, default=0.3, help="tap noise, key widths")
+    s.add_argument("--level", default="normal")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_eval_autocorrect)
 
     s = sub.add_parser("demo", help="the note-entry app on 127.0.0.1")
     s.add_argument("--port", type=int, default=None)
