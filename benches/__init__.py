@@ -1,0 +1,1 @@
+"""Quality and latency benchmarks of keywise against peers (Presage, kebbie)."""
