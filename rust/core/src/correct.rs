@@ -190,14 +190,7 @@ impl Engine {
                 .decode(&vocab, cur.partial, taps, &lm, &opts, scratch, cands)?;
             let ln10 = std::f32::consts::LN_10;
             for c in cands.iter() {
-                let text = match c.second {
-                    Some(s) => format!(
-                        "{} {}",
-                        self.surface(c.id, cur.partial, cur.sentence_start),
-                        self.lexicon.display(s)
-                    ),
-                    None => self.surface(c.id, cur.partial, cur.sentence_start),
-                };
+                let text = self.candidate_text(c.id, c.second, &cur);
                 let literal =
                     c.second.is_none() && self.lexicon.key(c.id).starts_with(folded.as_str());
                 if let Some(existing) = out.iter_mut().find(|s| s.text == text) {
@@ -257,15 +250,11 @@ impl Engine {
                 scratch,
             )
         })?;
-        Ok(c.map(|c| {
-            let text = match c.second {
-                Some(s) => format!(
-                    "{} {}",
-                    self.surface(c.id, cur.partial, cur.sentence_start),
-                    self.lexicon.display(s)
-                ),
-                None => self.surface(c.id, cur.partial, cur.sentence_start),
-            };
+        let Some(c) = c else {
+            return Ok(self.case_fix(cur.partial, cur.sentence_start, level, known));
+        };
+        Ok(Some({
+            let text = self.candidate_text(c.id, c.second, &cur);
             AutocorrectResult {
                 suggestion: Suggestion {
                     text,
@@ -280,6 +269,64 @@ impl Engine {
                 },
             }
         }))
+    }
+
+    /// A known word typed in lower case that is written otherwise: capitalised at the start of
+    /// a sentence (as a keyboard's automatic shift does), or in its display form when that has
+    /// inner capitals ("MRI", "pH") or is a person name. Only the case changes, so it is never a
+    /// different word, drug or dose.
+    fn case_fix(
+        &self,
+        typed: &str,
+        sentence_start: bool,
+        level: Level,
+        known_to_user: bool,
+    ) -> Option<AutocorrectResult> {
+        if level == Level::Off
+            || known_to_user
+            || typed.chars().any(|c| !c.is_lowercase())
+            || decode::is_dose_unit(typed)
+        {
+            return None;
+        }
+        let id = self.lexicon.id(&text::fold(typed))?;
+        if id < decode::FIRST_WORD_ID || self.lexicon.flags(id) & decode::NO_SUGGEST != 0 {
+            return None;
+        }
+        // Mid-sentence only names and forms with inner capitals ("MRI", "pH", "COVID"); a
+        // capitalised first letter alone (often a corpus artefact, e.g. drug names) is not.
+        let disp = self.lexicon.display(id);
+        let inner_caps = disp.chars().skip(1).any(char::is_uppercase);
+        if !sentence_start && !inner_caps && self.lexicon.flags(id) & decode::NAME == 0 {
+            return None;
+        }
+        let text = self.surface(id, typed, sentence_start);
+        if text == typed || text.to_lowercase() != typed || self.rejected.contains(typed, &text) {
+            return None;
+        }
+        Some(AutocorrectResult {
+            suggestion: Suggestion {
+                text,
+                score: 1.0,
+                kind: SuggestionKind::Correction,
+            },
+            apply: true,
+            guard: "",
+        })
+    }
+
+    /// How a decoded word (or a split pair, "of the") appears for the typed partial word.
+    fn candidate_text(
+        &self,
+        id: u32,
+        second: Option<u32>,
+        cur: &crate::engine::Cursor<'_>,
+    ) -> String {
+        let first = self.surface(id, cur.partial, cur.sentence_start);
+        match second {
+            Some(s) => format!("{first} {}", self.lexicon.display(s)),
+            None => first,
+        }
     }
 
     /// Remember that the user undid `replacement` for `typed`.
