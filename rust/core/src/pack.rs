@@ -407,7 +407,11 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
         write("ngram-domain.kwm", &dbytes)?;
     }
     let mut names: Vec<&str> = (0..lexicon.len())
-        .filter(|&i| lexicon.flags(i) & flags::NAME != 0)
+        // Drug names and abbreviations ("Tylenol", "MRI") are vocabulary, not identifiers.
+        .filter(|&i| {
+            lexicon.flags(i) & flags::NAME != 0
+                && lexicon.flags(i) & (flags::DRUG | flags::ABBREV) == 0
+        })
         .map(|i| lexicon.key(i))
         .collect();
     names.sort_unstable();

@@ -268,19 +268,24 @@ fn handle(
         return;
     }
     let folded: Cow<'_, str> = fold(raw);
+    // A name only continues across a soft period ("Mr.", "J."), never across a break.
+    let continuing = prev_name_word && !brk;
+    // A title is never a name itself, even when a names list holds it ("Mr" from a word list of
+    // capitalised entries): it must stay a title so the name after it is recognised.
+    let title = strict && TITLES.contains(&folded.as_ref());
 
-    let mut name = phi.listed(&folded);
-    if strict && !name {
+    let mut name = !title && phi.listed(&folded);
+    if strict && !name && !title {
         name = (prev_title && !brk)
             || st.name_field > 0
-            || (st.name_tail > 0 && prev_name_word && capitalised(raw));
+            || (st.name_tail > 0 && continuing && capitalised(raw));
     }
     if strict {
         st.name_field = st.name_field.saturating_sub(1);
     }
     if name {
         if strict {
-            st.name_tail = if prev_name_word {
+            st.name_tail = if continuing {
                 st.name_tail.saturating_sub(1)
             } else {
                 NAME_TAIL_WORDS
@@ -293,7 +298,7 @@ fn handle(
     }
     st.name_tail = 0;
     if strict {
-        st.prev_title = TITLES.contains(&folded.as_ref());
+        st.prev_title = title;
         st.prev_label = folded == "name";
     }
     f(Event::Word {
@@ -385,6 +390,30 @@ mod tests {
             learned("Dr. Quellbrand 555-0100 q@x.org came", &phi),
             ["dr", "quellbrand", "came"]
         );
+    }
+
+    #[test]
+    fn surname_after_titled_listed_first_name() {
+        // The lead's report: "Mr" and "Jonathan" are both in the pack's names list; the period
+        // after "Mr" used to end the name, so the surname "Quixby" was learned.
+        let text = "Started Xarelto for afib. Mr. Jonathan Quixby was seen.";
+        let want = ["started", "xarelto", "for", "afib", "mr", "was", "seen"];
+        for names in [
+            vec!["mr".to_string(), "jonathan".to_string()],
+            vec!["jonathan".to_string()],
+            vec![],
+        ] {
+            let phi = PhiFilter::new(PhiPolicy::Strict, names.clone());
+            assert_eq!(learned(text, &phi), want, "{names:?}");
+        }
+        // A listed first name after a real sentence end still takes the surname with it.
+        let phi = PhiFilter::new(PhiPolicy::Strict, vec!["jonathan".to_string()]);
+        assert_eq!(
+            learned("Seen today. Jonathan Quixby agrees. Pain Improved", &phi),
+            ["seen", "today", "agrees", "pain", "improved"]
+        );
+        // A name before a break does not carry its surname rule past the break.
+        assert_eq!(learned("Jonathan. Improved", &phi), ["improved"]);
     }
 
     #[test]
