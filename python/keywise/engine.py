@@ -39,8 +39,10 @@ class Engine:
         path: Path,
         neural: object | None,
         user_store: _native.UserStore | None = None,
+        decoder: bool = True,
     ) -> None:
         self._native = native
+        self._decode = decoder
         self.path = path
         self._neural = neural
         self.user_store = user_store
@@ -53,12 +55,14 @@ class Engine:
         path: str | os.PathLike[str] | None = None,
         neural: bool | None = None,
         user_store: _native.UserStore | None = None,
+        decoder: bool = True,
     ) -> "Engine":
         """Load the pack at `path` (default: the shipped pack).
 
         `neural=None` uses the pack's neural model when it and onnxruntime are available (with
         one warning when not), `True` insists on it, `False` never loads it. `user_store` mixes
         that user's learned words into the suggestions and receives what `learn()` learns.
+        `decoder=False` turns off typo decoding in `suggest` (literal completions only).
         """
         p = Path(path) if path is not None else _default_pack()
         if not (p / "manifest.json").is_file():
@@ -67,7 +71,7 @@ class Engine:
         model = None
         if neural is not False:
             model = _load_neural(p, required=neural is True)
-        return cls(native, p, model, user_store)
+        return cls(native, p, model, user_store, decoder)
 
     @property
     def neural(self) -> bool:
@@ -85,8 +89,8 @@ class Engine:
             raise InputError(f"k must be an int in 1..{_MAX_K}")
         t = _as_taps(taps)
         if self._neural is None:
-            return self._native.suggest(text, k, t, self.user_store)
-        pool = self._native.suggest(text, max(k, _NEURAL_POOL), t, self.user_store)
+            return self._native.suggest(text, k, t, self.user_store, self._decode)
+        pool = self._native.suggest(text, max(k, _NEURAL_POOL), t, self.user_store, self._decode)
         if len(pool) <= 1 or any(s.kind == "shortcut" for s in pool):
             return pool[:k]
         return self._neural.rerank(text[-300:], pool, k)  # type: ignore[attr-defined]

@@ -47,7 +47,25 @@ impl Engine {
         user: Option<&UserModel>,
         out: &mut Vec<Suggestion>,
     ) -> Result<()> {
-        self.suggest_with_taps(text, taps, k, out)?;
+        self.suggest_blended(text, taps, k, user, true, out)
+    }
+
+    /// [`Self::suggest_for_user`] with the decoder optional (`decode: false` gives literal
+    /// completions only: the "decoder off" benchmark variant).
+    pub fn suggest_blended(
+        &self,
+        text: &str,
+        taps: Option<&[Tap]>,
+        k: usize,
+        user: Option<&UserModel>,
+        decode: bool,
+        out: &mut Vec<Suggestion>,
+    ) -> Result<()> {
+        if decode {
+            self.suggest_with_taps(text, taps, k, out)?;
+        } else {
+            self.suggest(text, k, out)?;
+        }
         let cur = self.parse(text);
         let mut expansions: Vec<Suggestion> = Vec::new();
         if let Some(u) = user.filter(|u| !u.is_empty()) {

@@ -259,7 +259,7 @@ impl NativeEngine {
 
     /// Suggestions for the text before the cursor (taps: one (x, y) per character of the partial
     /// word; store: mix in that user's words).
-    #[pyo3(signature = (text, k, taps = None, store = None))]
+    #[pyo3(signature = (text, k, taps = None, store = None, decode = true))]
     fn suggest(
         &self,
         py: Python<'_>,
@@ -267,6 +267,7 @@ impl NativeEngine {
         k: usize,
         taps: Option<Vec<(f32, f32)>>,
         store: Option<&NativeUserStore>,
+        decode: bool,
     ) -> PyResult<Vec<Suggestion>> {
         let taps = taps_of(taps);
         let out = py.detach(|| -> PyResult<Vec<CoreSuggestion>> {
@@ -277,7 +278,7 @@ impl NativeEngine {
             };
             let user = guard.as_ref().map(|g| g.model());
             self.inner
-                .suggest_for_user(text, taps.as_deref(), k, user, &mut out)
+                .suggest_blended(text, taps.as_deref(), k, user, decode, &mut out)
                 .map_err(to_py)?;
             Ok(out)
         })?;
