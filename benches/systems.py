@@ -3,6 +3,10 @@
 
 Add keywise variants by appending to ``KEYWISE_VARIANTS``, e.g.
     ("keywise (neural off)", lambda: keywise_predictor(neural=False)),
+
+Every predictor carries ``predict.spec`` (how to rebuild it in a fresh process: see
+``benches/speed.py``) and, for keywise, ``predict.engine`` (the loaded ``keywise.Engine``),
+for the speed-and-size measures; Presage predictors carry ``predict.db`` (the database path).
 """
 
 from __future__ import annotations
@@ -18,20 +22,31 @@ class Unavailable(Exception):
     """A system cannot run here (not built, not installed); the harness skips it."""
 
 
-def keywise_predictor(**load_kwargs: Any) -> Predictor:
-    """keywise.Engine.load(**load_kwargs).suggest, reduced to the suggestion texts."""
+def load_keywise(**load_kwargs: Any) -> Any:
+    """keywise.Engine.load(**load_kwargs), or Unavailable with the reason."""
     try:
         import keywise
     except ImportError as exc:
-        raise Unavailable(f"keywise is not importable ({type(exc).__name__})") from exc
+        raise Unavailable(f"keywise is not importable ({type(exc).__name__}: {exc})") from exc
     try:
-        engine = keywise.Engine.load(**load_kwargs)
-    except Exception as exc:  # any load failure just skips the row
-        raise Unavailable(f"keywise.Engine.load failed ({type(exc).__name__})") from exc
+        return keywise.Engine.load(**load_kwargs)
+    except Exception as exc:  # any load failure just skips the row, with its reason
+        raise Unavailable(f"keywise.Engine.load({_kw(load_kwargs)}) failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _kw(kwargs: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+
+
+def keywise_predictor(**load_kwargs: Any) -> Predictor:
+    """keywise.Engine.load(**load_kwargs).suggest, reduced to the suggestion texts."""
+    engine = load_keywise(**load_kwargs)
 
     def predict(context: str, k: int) -> list[str]:
         return [s.text for s in engine.suggest(context, k)]
 
+    predict.engine = engine  # type: ignore[attr-defined]
+    predict.spec = {"kind": "keywise", "kwargs": dict(load_kwargs)}  # type: ignore[attr-defined]
     return predict
 
 
@@ -39,13 +54,28 @@ def presage_predictor(db: str) -> Predictor:
     from benches.presage import Presage, PresageError
 
     try:
-        return Presage(db).predict
+        p = Presage(db)
     except PresageError as exc:
         raise Unavailable(str(exc)) from exc
+    predict = p.predict  # a bound method takes no attributes: wrap it
+
+    def wrapped(context: str, k: int) -> list[str]:
+        return predict(context, k)
+
+    wrapped.db = p.db  # type: ignore[attr-defined]
+    wrapped.spec = {"kind": "presage", "db": db}  # type: ignore[attr-defined]
+    wrapped.presage = p  # type: ignore[attr-defined]
+    return wrapped
 
 
 KEYWISE_VARIANTS: list[tuple[str, Factory]] = [
+    # The default: the pack's neural model when it (and onnxruntime) is present.
     ("keywise", keywise_predictor),
+    # neural=True insists on the neural model: not available (with the reason) when missing.
+    ("keywise (neural on)", lambda: keywise_predictor(neural=True)),
+    ("keywise (neural off)", lambda: keywise_predictor(neural=False)),
+    # Neither the neural reranker nor typo decoding in suggest(): literal n-gram completions.
+    ("keywise (decoder off)", lambda: keywise_predictor(neural=False, decoder=False)),
 ]
 
 PEERS: list[tuple[str, Factory]] = [
@@ -59,3 +89,12 @@ BASELINE = "presage (train db)"
 
 def all_systems() -> list[tuple[str, Factory]]:
     return [*KEYWISE_VARIANTS, *PEERS]
+
+
+def build(spec: dict[str, Any]) -> Predictor:
+    """The predictor a ``spec`` describes (used by the fresh-process RSS probe)."""
+    if spec["kind"] == "keywise":
+        return keywise_predictor(**spec.get("kwargs", {}))
+    if spec["kind"] == "presage":
+        return presage_predictor(spec["db"])
+    raise ValueError(f"unknown system kind {spec['kind']!r}")

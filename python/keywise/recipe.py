@@ -47,6 +47,7 @@ def default_recipe(shared: Path) -> dict[str, object]:
         ],
         "domain_weight": 0.5,
         "cache_weight": 0.03,
+        "length_weight": 0.5,
         "domain_order": 4,
         "order": 4,
         "min_word_count": 2,

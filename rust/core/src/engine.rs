@@ -84,6 +84,8 @@ pub struct Engine {
     domain: Option<(NgramModel, f64)>,
     /// Weight of the cache model: words already used in the text come back.
     cache_weight: f64,
+    /// Exponent of the keystroke-saving factor in the ranking (0: rank by probability alone).
+    length_weight: f32,
     num_id: u32,
     comma_id: u32,
     para_id: u32,
@@ -126,6 +128,7 @@ impl Engine {
             lm,
             domain: None,
             cache_weight: 0.0,
+            length_weight: 0.0,
             num_id,
             comma_id,
             para_id,
@@ -144,6 +147,15 @@ impl Engine {
             ));
         }
         self.domain = Some((domain, lambda));
+        Ok(self)
+    }
+
+    /// Rank by probability × (keystrokes saved)^`weight` (0..=2).
+    pub fn with_length_weight(mut self, weight: f32) -> Result<Engine> {
+        if !(0.0..=2.0).contains(&weight) {
+            return Err(Error::corrupt("length weight must be in 0..=2"));
+        }
+        self.length_weight = weight;
         Ok(self)
     }
 
@@ -301,7 +313,16 @@ impl Engine {
             } else {
                 SuggestionKind::Completion
             };
-            self.rank(&cur.state, range, k, &s.recent, &mut s.ids, &mut s.scored);
+            let typed = cur.partial.chars().count();
+            self.rank(
+                &cur.state,
+                range,
+                k,
+                typed,
+                &s.recent,
+                &mut s.ids,
+                &mut s.scored,
+            );
             for &(score, id) in s.scored.iter() {
                 out.push(Suggestion {
                     text: self.surface(id, cur.partial, cur.sentence_start),
@@ -313,12 +334,24 @@ impl Engine {
         Ok(())
     }
 
+    /// Ranking bonus (log10) for the keystrokes a word saves: a suggestion is worth its
+    /// probability times what selecting it saves, so near-ties go to the longer word.
+    #[inline]
+    fn saving_bonus(&self, id: u32, typed: usize) -> f32 {
+        if self.length_weight == 0.0 {
+            return 0.0;
+        }
+        let left = self.lexicon.key(id).chars().count().saturating_sub(typed) + 1;
+        self.length_weight * (left as f32).log10()
+    }
+
     /// Score the candidates of `range` in context; the best `k` land in `scored` (best first).
     fn rank(
         &self,
         state: &LmState,
         range: std::ops::Range<u32>,
         k: usize,
+        typed: usize,
         recent: &[u32],
         ids: &mut Vec<u32>,
         scored: &mut Vec<(f32, u32)>,
@@ -352,10 +385,13 @@ impl Engine {
                 let mu = self.cache_weight;
                 p = ((1.0 - mu) * 10f64.powf(p as f64) + mu * c).log10() as f32;
             }
-            scored.push((p, id));
+            scored.push((p + self.saving_bonus(id, typed), id));
         }
         scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         scored.truncate(k);
+        for x in scored.iter_mut() {
+            x.0 -= self.saving_bonus(x.1, typed);
+        }
     }
 
     /// The word as it should appear: its display form, capitalised at a sentence start or when

@@ -36,6 +36,9 @@ pub struct Manifest {
     /// Weight of the cache model (words already in the text).
     #[serde(default)]
     pub cache_weight: f64,
+    /// Exponent of the keystroke-saving factor in the ranking.
+    #[serde(default)]
+    pub length_weight: f32,
     /// Names list (one folded name a line) for the PHI filter, if any.
     #[serde(default)]
     pub names: Option<String>,
@@ -89,6 +92,7 @@ pub fn load(dir: &Path) -> Result<Engine> {
     lm.verify().map_err(|e| e.in_file(&np))?;
     let mut engine = Engine::new(lexicon, lm)
         .and_then(|e| e.with_cache_weight(m.cache_weight))
+        .and_then(|e| e.with_length_weight(m.length_weight))
         .map_err(|e| e.in_file(dir))?;
     if let Some(d) = &m.domain_ngram {
         let dp = dir.join(d);
@@ -136,6 +140,9 @@ pub struct Recipe {
     /// Weight of the cache model.
     #[serde(default)]
     pub cache_weight: f64,
+    /// Exponent of the keystroke-saving factor in the ranking.
+    #[serde(default)]
+    pub length_weight: f32,
     /// Order of the in-domain model.
     #[serde(default = "four")]
     pub domain_order: usize,
@@ -379,9 +386,13 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
     let nbytes = tables.to_bytes();
     let lbytes = lexicon.to_bytes();
     let model = NgramModel::from_bytes(nbytes.clone())?;
+    // Write beside, then rename: a process with the old file mapped keeps reading the old bytes.
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
         let p = out.join(name);
-        std::fs::write(&p, bytes).map_err(|e| Error::from(e).in_file(&p))
+        let tmp = out.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, bytes)
+            .and_then(|_| std::fs::rename(&tmp, &p))
+            .map_err(|e| Error::from(e).in_file(&p))
     };
     write("lexicon.kwl", &lbytes)?;
     write("ngram.kwm", &nbytes)?;
@@ -456,6 +467,7 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
         domain_ngram: (!recipe.domain_corpora.is_empty()).then(|| "ngram-domain.kwm".into()),
         domain_weight: recipe.domain_weight,
         cache_weight: recipe.cache_weight,
+        length_weight: recipe.length_weight,
         names: Some("names.txt".into()),
         abbreviations: has_abbrevs.then(|| "abbreviations.tsv".into()),
         stats,

@@ -22,6 +22,7 @@ fn recipe(domain: bool) -> Recipe {
         domain_weight: 0.5,
         domain_order: 3,
         cache_weight: 0.05,
+        length_weight: 0.0,
         medical_corpora: vec![],
         word_lists: vec![f.join("words.txt")],
         word_counts: vec![f.join("word_counts.txt")],

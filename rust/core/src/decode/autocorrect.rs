@@ -5,20 +5,28 @@
 //! it is known, else an out-of-vocabulary word at `oov_log10`) form a posterior; confidence is
 //! the best replacement's posterior times (1 - edit distance / length), as in LatinIME, and must
 //! pass the level's threshold. A word the user taught is never replaced. A lexicon word is
-//! replaced only at the aggressive level, by a single edit, with posterior at least
-//! `known_word_posterior` (overwhelming evidence, e.g. a strong context).
+//! replaced only by a single edit: at the aggressive level with posterior at least
+//! `known_word_posterior` (overwhelming evidence, e.g. a strong context); at the normal level
+//! only when it is rare (`rare_word_log10`: big word lists carry misspellings like "hte") and
+//! the posterior is at least `rare_word_posterior` (abbreviations, drugs and names never).
 //!
 //! Guard (general, from flags and number/unit rules): text with digits, and dose units, are
 //! never changed; a replacement that is or contains a dose unit or a digit is only offered; a
 //! drug name is never replaced by anything, and a replacement that is a drug is only offered
-//! when another drug scores within `drug_margin` nats or the edit is longer than
-//! `drug_max_edits`. Offered-but-not-applied results say why in [`Correction::guard`].
+//! when another drug scores within `drug_margin` nats, or another drug in the search's pool is
+//! at most one edit further from the typed text, or any other drug in the vocabulary is one
+//! edit from the typed text, or the edit is longer than `drug_max_edits`.
+//! Offered-but-not-applied results say why in [`Correction::guard`].
 
 use super::search::compact_pool;
-use super::{DecodeOptions, Decoder, Scratch, Tap, Vocab, DRUG, FIRST_WORD_ID};
+use super::{DecodeOptions, Decoder, Scratch, Tap, Vocab, ABBREV, DRUG, FIRST_WORD_ID, NAME};
 use crate::error::Result;
 
 const LN10: f32 = std::f32::consts::LN_10;
+/// Drug candidates checked as look-alike rivals per decision (bounds the work).
+const MAX_DRUG_RIVALS: usize = 64;
+/// Longest typed word whose one-edit variants are looked up for rival drugs.
+const MAX_VARIANT_CHARS: usize = 40;
 
 /// How eagerly to replace what was typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -117,6 +125,72 @@ fn osa_distance(a: &[char], b: &[char], buf: &mut Vec<u32>) -> u32 {
     buf[r1 + w - 1]
 }
 
+/// Is a drug other than `best` (and than the typed word) one edit from `typed`? Looks every
+/// one-edit variant up in the vocabulary, so it finds look-alikes the search pruned (a changed
+/// first letter: "herobin" is one edit from heroin and from aerobin). Bounded: at most
+/// 54·n + 26 lookups, only for words of at most `MAX_VARIANT_CHARS` characters.
+fn other_drug_one_edit(
+    vocab: &dyn Vocab,
+    typed: &[char],
+    best: u32,
+    self_id: Option<u32>,
+    buf: &mut String,
+) -> bool {
+    const LETTERS: &str = "abcdefghijklmnopqrstuvwxyz";
+    if typed.len() > MAX_VARIANT_CHARS {
+        return true; // too long to check: treat as ambiguous (offer, don't apply)
+    }
+    let check = |buf: &String| {
+        vocab
+            .id(buf)
+            .is_some_and(|id| id != best && Some(id) != self_id && vocab.flags(id) & DRUG != 0)
+    };
+    let n = typed.len();
+    for i in 0..=n {
+        for c in LETTERS.chars() {
+            // insertion before i
+            buf.clear();
+            buf.extend(typed[..i].iter());
+            buf.push(c);
+            buf.extend(typed[i..].iter());
+            if check(buf) {
+                return true;
+            }
+            // substitution at i
+            if i < n && typed[i] != c {
+                buf.clear();
+                buf.extend(typed[..i].iter());
+                buf.push(c);
+                buf.extend(typed[i + 1..].iter());
+                if check(buf) {
+                    return true;
+                }
+            }
+        }
+        if i < n {
+            // omission of i
+            buf.clear();
+            buf.extend(typed[..i].iter());
+            buf.extend(typed[i + 1..].iter());
+            if check(buf) {
+                return true;
+            }
+            // transposition of i, i + 1
+            if i + 1 < n && typed[i] != typed[i + 1] {
+                buf.clear();
+                buf.extend(typed[..i].iter());
+                buf.push(typed[i + 1]);
+                buf.push(typed[i]);
+                buf.extend(typed[i + 2..].iter());
+                if check(buf) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
 fn log_sum_exp(xs: impl Iterator<Item = f32> + Clone) -> f32 {
     let m = xs.clone().fold(f32::NEG_INFINITY, f32::max);
     if !m.is_finite() {
@@ -172,6 +246,23 @@ impl Decoder {
         s.text.clear();
         s.text.extend(s.input.chars.iter());
         let self_id = vocab.id(&s.text).filter(|&id| id >= FIRST_WORD_ID);
+        // Drugs anywhere in the search's pool (before it is cut to `autocorrect_k`): a rival
+        // look-alike of the chosen drug must be seen even when the context ranks it low.
+        let is_drug = |id: u32| vocab.flags(id) & DRUG != 0;
+        let mut drugs: Vec<(u32, u32, f32)> = Vec::new(); // (id, edits from the input, score)
+        for c in s
+            .pool
+            .iter()
+            .filter(|c| c.second.is_none() && is_drug(c.id))
+        {
+            if drugs.len() >= MAX_DRUG_RIVALS {
+                break;
+            }
+            s.rchars.clear();
+            s.rchars.extend(vocab.key(c.id).chars());
+            let d = osa_distance(&s.input.chars, &s.rchars, &mut s.dist);
+            drugs.push((c.id, d, c.score));
+        }
         compact_pool(&mut s.pool, p.autocorrect_k);
         let keep_score = match self_id {
             Some(id) => s
@@ -223,12 +314,22 @@ impl Decoder {
         if confidence < threshold {
             return Ok(None);
         }
-        if self_id.is_some()
-            && !(level == Level::Aggressive && dist <= 1 && posterior >= p.known_word_posterior)
-        {
-            return Ok(None);
+        if let Some(id) = self_id {
+            let li = match level {
+                Level::Conservative => 0,
+                Level::Normal => 1,
+                _ => 2,
+            };
+            let any_known =
+                level == Level::Aggressive && dist <= 1 && posterior >= p.known_word_posterior;
+            let rare = dist <= 1
+                && vocab.flags(id) & (ABBREV | DRUG | NAME) == 0
+                && vocab.log10_unigram(id) <= p.rare_word_log10
+                && posterior >= p.rare_word_posterior[li];
+            if !(any_known || rare) {
+                return Ok(None);
+            }
         }
-        let is_drug = |id: u32| vocab.flags(id) & DRUG != 0;
         let repl_drug = is_drug(best.id) || best.second.is_some_and(is_drug);
         let mut guard = Guard::None;
         let unit_or_number = |id: u32| is_dose_unit(vocab.key(id)) || has_digit(vocab.key(id));
@@ -236,13 +337,27 @@ impl Decoder {
             guard = Guard::Dose;
         } else if self_id.is_some_and(is_drug) {
             guard = Guard::Drug;
+        } else if repl_drug && p.never_apply_drugs {
+            // Into a drug name: always offered, never applied. A rival look-alike two edits
+            // away ("lssix": Lasix or elsix?) is not reliably found, and a wrong drug is harm.
+            guard = Guard::Drug;
         } else if repl_drug {
-            let rival = s.pool.iter().any(|c| {
+            let near_score = s.pool.iter().any(|c| {
                 (c.id, c.second) != (best.id, best.second)
                     && Some(c.id) != self_id
                     && (is_drug(c.id) || c.second.is_some_and(is_drug))
                     && c.score >= best.score - p.drug_margin
             });
+            // Another drug about as close to what was typed (edits), however the context
+            // ranks it: "prednisoone" is one edit from prednisone and from prednisolone.
+            let near_edits = drugs.iter().any(|&(id, d, score)| {
+                (id, None) != (best.id, best.second)
+                    && Some(id) != self_id
+                    && (d <= dist + 1 || score >= best.score - p.drug_margin)
+            });
+            let rival = near_score
+                || near_edits
+                || other_drug_one_edit(vocab, &s.input.chars, best.id, self_id, &mut String::new());
             if rival || dist > p.drug_max_edits {
                 guard = Guard::Drug;
             }

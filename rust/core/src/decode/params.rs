@@ -70,9 +70,18 @@ pub struct Params {
     /// the best candidate times (1 - edit distance / length), as in LatinIME (0.185 "modest",
     /// 0.067 "aggressive").
     pub threshold: [f32; 3],
-    /// A word in the lexicon is replaced only at the aggressive level, only by a single edit,
+    /// At the aggressive level any word in the lexicon may be replaced, only by a single edit,
     /// and only when the replacement's posterior over the typed word is at least this.
     pub known_word_posterior: f32,
+    /// A *rare* lexicon word (log10 unigram at most `rare_word_log10`: large word lists hold
+    /// many misspellings such as "hte", "wtih", "teh") may be replaced at a level by a single
+    /// edit when the replacement's posterior is at least this (conservative / normal /
+    /// aggressive; above 1 = never). Abbreviations, drug names and person names never are.
+    pub rare_word_posterior: [f32; 3],
+    /// See `rare_word_posterior`.
+    pub rare_word_log10: f32,
+    /// Never apply a correction into a drug name (offer it): the clinical default.
+    pub never_apply_drugs: bool,
     /// A drug correction is guarded when another drug scores within this many nats of it.
     pub drug_margin: f32,
     /// A drug correction further than this many edits from the typed text is guarded.
@@ -112,7 +121,10 @@ impl Default for Params {
             oov_log10: -7.5,
             threshold: [0.5, 0.185, 0.067],
             known_word_posterior: 0.995,
+            rare_word_posterior: [2.0, 0.99, 0.95],
+            rare_word_log10: -6.0,
             drug_margin: 7.0,
+            never_apply_drugs: true,
             drug_max_edits: 1,
             autocorrect_k: 8,
         }
@@ -152,6 +164,8 @@ impl Params {
             && self.oov_log10.is_finite()
             && self.threshold.iter().all(|t| t.is_finite())
             && self.known_word_posterior.is_finite()
+            && self.rare_word_posterior.iter().all(|t| t.is_finite())
+            && self.rare_word_log10.is_finite()
             && (1..=1024).contains(&self.beam_width)
             && (1..=256).contains(&self.max_chars)
             && self.completions_per_node <= 256

@@ -601,11 +601,30 @@ fn look_alike_drugs_are_never_swapped_automatically() {
         let c = ac(&d, &v, typed, Level::Normal).unwrap();
         assert_eq!((c.guard, c.apply), (Guard::Drug, false), "{typed}");
     }
-    // ... while an unambiguous drug misspelling is fixed.
+    // By default a correction into any drug name is offered, never applied...
     let c = ac(&d, &v, "hydroxizine", Level::Normal).unwrap();
+    assert_eq!(
+        (c.text.as_str(), c.apply, c.guard),
+        ("hydroxyzine", false, Guard::Drug)
+    );
+    // ... and with that switch off, an unambiguous drug misspelling is fixed while the
+    // look-alikes above stay guarded.
+    let lax = Decoder::new(
+        Layout::qwerty(),
+        Params {
+            never_apply_drugs: false,
+            ..Params::default()
+        },
+    )
+    .unwrap();
+    let c = ac(&lax, &v, "hydroxizine", Level::Normal).unwrap();
     assert_eq!((c.text.as_str(), c.apply), ("hydroxyzine", true));
-    let c = ac(&d, &v, "metformni", Level::Normal).unwrap();
+    let c = ac(&lax, &v, "metformni", Level::Normal).unwrap();
     assert_eq!((c.text.as_str(), c.apply), ("metformin", true));
+    for typed in ["humulog", "prednisolne"] {
+        let c = ac(&lax, &v, typed, Level::Normal).unwrap();
+        assert_eq!((c.guard, c.apply), (Guard::Drug, false), "{typed}");
+    }
 }
 
 #[test]

@@ -316,7 +316,7 @@ impl Lexicon {
         }
         // Best-first over sub-ranges: pop the best, split its range around it.
         let mut heap: std::collections::BinaryHeap<(u64, u32, u32, u32)> =
-            std::collections::BinaryHeap::with_capacity(2 * k + 2);
+            std::collections::BinaryHeap::with_capacity(2 * k.min(hi - lo) + 2);
         let b = self.range_best(lo, hi);
         heap.push((self.rank(b), b, lo as u32, hi as u32));
         while let Some((rank, id, l, h)) = heap.pop() {

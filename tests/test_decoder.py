@@ -1,0 +1,228 @@
+"""The keystroke decoder and autocorrect through the Python API, on the shipped pack
+(models/en-clinical, in the repo): taps, bad taps, the clinical safety guard, rejections, and
+the evaluation adapters (kebbie's coordinates, the autocorrect typist)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import keywise
+import pytest
+from keywise.eval import autocorrect as ac_eval
+from keywise.eval import kebbie as kb
+
+LEVELS = ["conservative", "normal", "aggressive"]
+PAIRS = [
+    ("hydroxyzine", "hydralazine"),
+    ("celebrex", "celexa"),
+    ("celebrex", "cerebyx"),
+    ("celexa", "cerebyx"),
+    ("clonidine", "clonazepam"),
+    ("humalog", "humulin"),
+    ("glipizide", "glyburide"),
+    ("prednisone", "prednisolone"),
+]
+DRUGS = sorted({d for p in PAIRS for d in p})
+
+
+@pytest.fixture(scope="module")
+def eng() -> keywise.Engine:
+    return keywise.Engine.load(neural=False)
+
+
+def centres(eng: keywise.Engine) -> dict[str, tuple[float, float]]:
+    return {k["char"]: (k["x"], k["y"]) for k in eng.layout()["keys"]}  # type: ignore[index, union-attr]
+
+
+def taps_for(eng: keywise.Engine, word: str) -> list[tuple[float, float]]:
+    c = centres(eng)
+    return [c[ch] for ch in word.lower()]
+
+
+def one_edit(w: str) -> set[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    out = set()
+    for i in range(len(w) + 1):
+        if i < len(w):
+            out.add(w[:i] + w[i + 1 :])
+            if i + 1 < len(w):
+                out.add(w[:i] + w[i + 1] + w[i] + w[i + 2 :])
+            for c in letters:
+                out.add(w[:i] + c + w[i + 1 :])
+        for c in letters:
+            out.add(w[:i] + c + w[i:])
+    out.discard(w)
+    return out
+
+
+def test_taps_steer_the_correction(eng: keywise.Engine) -> None:
+    # "psyient": the third tap sits between t and y, nearer t; the typed letter says y.
+    c = centres(eng)
+    taps = taps_for(eng, "psyient")
+    taps[2] = ((c["t"][0] + c["y"][0]) / 2 - 0.1, c["t"][1])
+    taps[1] = (c["s"][0] - 0.45, c["s"][1])  # on the a/s border
+    r = eng.correction("The psyient ", taps, "normal")
+    assert r is not None and r[0].text == "patient" and r[1]
+    # Completion from taps: the partial "pst" tapped near "pat" still completes to patient.
+    taps3 = taps_for(eng, "pat")
+    taps3[1] = (c["a"][0] + 0.45, c["a"][1])
+    assert "patient" in [s.text for s in eng.suggest("The pst", 3, taps3)]
+
+
+def test_literal_completions_survive_taps(eng: keywise.Engine) -> None:
+    plain = [s.text for s in eng.suggest("The pati", 3)]
+    tapped = [s.text for s in eng.suggest("The pati", 3, taps_for(eng, "pati"))]
+    assert plain and plain[0] == tapped[0] == "patient"
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_taps_are_input_errors(eng: keywise.Engine, bad: float) -> None:
+    taps = taps_for(eng, "pat")
+    taps[1] = (bad, 1.0)
+    with pytest.raises(keywise.InputError):
+        eng.suggest("The pat", 3, taps)
+    with pytest.raises(keywise.InputError):
+        eng.correction("The pat ", [(1.0, bad)] * 3)
+
+
+def test_wrong_tap_count_is_an_input_error(eng: keywise.Engine) -> None:
+    with pytest.raises(keywise.InputError):
+        eng.suggest("The pat", 3, taps_for(eng, "pa"))
+    with pytest.raises(keywise.InputError):
+        eng.correction("The pat ", taps_for(eng, "p"))
+    with pytest.raises(keywise.InputError):
+        eng.suggest("The pat", 3, [(1.0, 2.0, 3.0)])  # type: ignore[list-item]
+
+
+def test_thousand_taps_are_bounded(eng: keywise.Engine) -> None:
+    word = "abcdefghij" * 100
+    taps = [(0.5 + (i % 10), 1.5) for i in range(1000)]
+    t0 = time.perf_counter()
+    out = eng.suggest(word, 3, taps)
+    r = eng.correction(word + " ", taps)
+    assert time.perf_counter() - t0 < 2.0
+    assert isinstance(out, list) and len(out) <= 3
+    assert r is None or isinstance(r[0].text, str)
+    with pytest.raises(keywise.InputError):
+        eng.suggest("pat", 3, [(0.0, 0.0)] * 5000)
+
+
+def test_rare_misspelled_lexicon_words_are_fixed(eng: keywise.Engine) -> None:
+    # Big word lists carry misspellings ("wtih", "hte"); in context they are fixed on space.
+    r = eng.correction("She is doing well wtih ")
+    assert r is not None and r[0].text == "with" and r[1]
+    # Ordinary words are left alone.
+    for text in ["The patient is ", "She reports pain in the ", "He denies chest "]:
+        r = eng.correction(text)
+        assert r is None or not r[1], text
+
+
+def test_sentence_start_is_capitalised(eng: keywise.Engine) -> None:
+    r = eng.correction("he ")
+    assert r is not None and r[0].text == "He" and r[1]
+    assert eng.correction("The patient said he ") is None
+    assert eng.correction("he ", level="off") is None
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_lookalike_drugs_never_switched(eng: keywise.Engine, level: str) -> None:
+    checked = 0
+    for a, b in PAIRS:
+        # The drugs typed exactly are never changed to anything.
+        for d in (a, b):
+            r = eng.correction(f"Patient was started on {d} ", level=level)
+            assert r is None or not r[1] or r[0].text.lower() == d, (d, level)
+        # No typo of one is ever turned into the other automatically; typos as close to
+        # both are never turned into either.
+        for typo in one_edit(a) | one_edit(b):
+            r = eng.correction(f"Patient was started on {typo} ", level=level)
+            checked += 1
+            if r is None or not r[1]:
+                continue
+            out = r[0].text.lower()
+            da, db = typo in one_edit(a), typo in one_edit(b)
+            if da and db:
+                assert out not in DRUGS, (typo, out, level)
+            elif da:
+                assert out not in DRUGS or out == a, (typo, out, level)
+            else:
+                assert out not in DRUGS or out == b, (typo, out, level)
+    assert checked > 1000
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_doses_and_units_never_changed(eng: keywise.Engine, level: str) -> None:
+    for text in ["Take 5 mg ", "Take 50 mg ", "Take 5 ", "Take 50 ", "lisinopril 10 mg ", "mg ", "mcg ",
+                 "Give 25 mcg ", "Give 0.5 mg ", "Inject 10 units ", "5 mL "]:
+        r = eng.correction(text, level=level)
+        assert r is None or not r[1], (text, level)
+    # "mg" typed from taps that lean towards other keys is still never changed.
+    c = centres(eng)
+    taps = [(c["m"][0] - 0.4, c["m"][1]), (c["g"][0] + 0.4, c["g"][1])]
+    r = eng.correction("Take 5 mg ", taps, level)
+    assert r is None or not r[1]
+
+
+def test_rejected_correction_not_offered_again() -> None:
+    e = keywise.Engine.load(neural=False)
+    r = e.correction("The pstient ")
+    assert r is not None and r[0].text == "patient"
+    e.reject("pstient", "patient")
+    r2 = e.correction("The pstient ")
+    assert r2 is None or r2[0].text != "patient"
+    # Other words are unaffected.
+    r3 = e.correction("The medicstion ")
+    assert r3 is not None and r3[0].text == "medication"
+
+
+def test_kebbie_coordinates_and_adapter(eng: keywise.Engine) -> None:
+    k = kb.KeywiseCorrector()
+    # kebbie's en-US keys: q centred at (16, 36) px, a at (32, 108), z at (64, 180); 32 x 72 px keys.
+    taps = k.taps([(16, 36), (32, 108), (64, 180), None], "qazp")
+    assert taps is not None
+    assert taps[:3] == [(0.5, 0.5), (1.0, 1.5), (2.0, 2.5)]
+    assert taps[3] == centres(eng)["p"]
+    assert k.taps([(16, 36)], "qa") is None
+    ks = [(x * 32, y * 72) for x, y in taps_for(eng, "patient")]
+    assert k.auto_correct("The ", ks, "patient") == ["patient"]
+    # The second tap lands on s, near the a/s border (a fuzzy-typing substitution).
+    c = centres(eng)
+    pst = [(x * 32, y * 72) for x, y in taps_for(eng, "pstient")]
+    pst[1] = ((c["s"][0] - 0.4) * 32, c["s"][1] * 72)
+    assert k.auto_correct("The ", pst, "pstient")[0] == "patient"
+    assert "patient" in k.auto_complete("The ", ks[:4], "pati")
+    nxt = k.predict_next_word("The patient ")
+    assert 1 <= len(nxt) <= 3
+    assert k.resolve_swipe("", [(1.0, 1.0)]) == []
+    # Picklable for kebbie's worker processes (the engine is reloaded lazily).
+    import pickle
+
+    k2 = pickle.loads(pickle.dumps(k))
+    assert k2.auto_correct("The ", pst, "pstient")[0] == "patient"
+
+
+def test_sentence_split(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    p = tmp_path / "notes.txt"
+    p.write_text("CHIEF COMPLAINT\nKnee pain. He is 5 ft tall. Dr. Smith saw him.\n\n", encoding="utf-8")
+    assert kb.sentences(p) == ["CHIEF COMPLAINT", "Knee pain.", "He is 5 ft tall.", "Dr.", "Smith saw him."]
+    assert kb.sentences(p, 2) == ["CHIEF COMPLAINT", "Knee pain."]
+    ns = argparse.Namespace(file=str(tmp_path / "missing.txt"), lines=0, seed=42, json=False, pack=None)
+    assert kb.main(ns) == 2
+
+
+def test_autocorrect_eval_counts(eng: keywise.Engine, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    lines = ["The patient reports knee pain and swelling.", "She was started on lisinopril for hypertension."]
+    clean, _ = ac_eval.evaluate(eng, lines, sigma=0.0, seed=1, level="normal")
+    assert clean.words == 14 and clean.tp + clean.fn == 0 and clean.fp == 0
+    noisy, lat = ac_eval.evaluate(eng, lines * 20, sigma=0.45, seed=1, level="normal")
+    assert noisy.tp + noisy.fn > 20 and noisy.tp > 0 and len(lat) == noisy.words
+    assert 0.0 <= noisy.precision <= 1.0 and 0.0 < noisy.recall <= 1.0
+    p = tmp_path / "t.txt"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ns = argparse.Namespace(file=str(p), lines=10, seed=0, sigma=0.3, level="normal", json=True, pack=None)
+    assert ac_eval.main(ns) == 0
+    assert '"precision"' in capsys.readouterr().out
+    with pytest.raises(ValueError):
+        ac_eval.Typist(eng.layout(), float("nan"), 0)
