@@ -1,0 +1,510 @@
+"""Neural language model: sentencepiece pieces scored by a one-step ONNX LSTM.
+
+The model runs one piece per call with its recurrent state as explicit inputs and
+outputs, so the state after the text before the cursor is cached and each keystroke
+only runs the pieces that are new. A word's probability is the product of its pieces'
+probabilities times the probability that the word ends there (the next piece does not
+continue it). Words from the n-gram/decoder pool are rescored by a linear mixture
+of the two models' word probabilities, with a weight tuned on held-out train/ text.
+
+Runtime needs numpy, onnxruntime and sentencepiece; nothing here touches the network
+or writes the user's text anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import threading
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MANIFEST = "manifest.json"
+FORMAT = "keywise-neural"
+FORMAT_VERSION = 1
+MAX_FILE_BYTES = 64 << 20  # refuse to hash/parse anything larger: not a model of ours
+MAX_CONTEXT_CHARS = 300
+MAX_WORD_PIECES = 8  # longer (rare) candidates keep their n-gram score; bounds the batched depth
+MIN_REUSE_PIECES = 32  # overlap needed to reuse a state built on other text
+MAX_SKIP = 24  # leading pieces of a window that may be missing from a reused state
+PATH_KEEP = 384  # pieces of state history kept for reuse
+WORD_CACHE = 4096
+LOG10E = 1.0 / math.log(10.0)
+_WORD_EXTRA = "'\u2019-"
+
+
+def _errors() -> Any:
+    # Lazy: the package's errors module is the lead's; fall back so this file can
+    # be imported and tested on its own.
+    try:
+        from keywise import errors
+
+        return errors
+    except ImportError:
+        return _LocalErrors
+
+
+class _LocalErrors:
+    class KeywiseError(Exception):
+        pass
+
+    class PackError(KeywiseError):
+        pass
+
+    class IntegrityError(PackError):
+        pass
+
+    class InputError(KeywiseError, ValueError):
+        pass
+
+
+def _pack_error(msg: str) -> Exception:
+    return _errors().PackError(msg)
+
+
+def _integrity_error(msg: str) -> Exception:
+    errs = _errors()
+    cls = getattr(errs, "IntegrityError", None)
+    # A checksum mismatch is a pack error to callers; use the finer class if it is one.
+    if isinstance(cls, type) and issubclass(cls, errs.PackError):
+        return cls(msg)
+    return errs.PackError(msg)
+
+
+def _input_error(msg: str) -> Exception:
+    return _errors().InputError(msg)
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch in _WORD_EXTRA
+
+
+def _read_checked(directory: Path, name: Any, expected: Any, label: str) -> bytes:
+    if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in (".", ".."):
+        raise _pack_error(f"neural manifest: bad file name for {label}")
+    if not isinstance(expected, str) or len(expected) != 64:
+        raise _pack_error(f"neural manifest: missing sha256 for {label}")
+    path = directory / name
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _pack_error(f"neural {label} file is too large ({size} bytes)")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise _pack_error(f"neural {label} file is missing: {name}") from None
+    except OSError as exc:
+        raise _pack_error(f"neural {label} file cannot be read: {name} ({exc.strerror})") from None
+    if hashlib.sha256(data).hexdigest() != expected.lower():
+        raise _integrity_error(f"neural {label} file {name} does not match its sha256 (truncated or modified)")
+    return data
+
+
+class NeuralLM:
+    """One onnxruntime session and one tokenizer; not shared between engines."""
+
+    def __init__(self, session: Any, sp: Any, manifest: dict[str, Any], threads: int) -> None:
+        self._session = session
+        self._sp = sp
+        self.vocab_size = int(manifest["vocab_size"])
+        self.hidden = int(manifest["hidden"])
+        self.sep_id = int(manifest["sep_id"])
+        self.threads = threads
+        self.mix_weight = float(manifest.get("mix_weight", 0.5))
+        # Pieces that continue the current word; every other piece (a new "▁word",
+        # punctuation, the line separator) ends it.
+        cont = np.zeros(self.vocab_size, dtype=bool)
+        for i in range(self.vocab_size):
+            if sp.is_control(i):
+                continue
+            piece = sp.id_to_piece(i)
+            if sp.is_byte(i) or sp.is_unknown(i):
+                cont[i] = True
+            elif piece and piece[0] != "\u2581" and _is_word_char(piece[0]):
+                cont[i] = True
+        self._cont_idx = np.flatnonzero(cont)
+        self._zero = np.zeros((1, self.hidden), dtype=np.float32)
+        self._lock = threading.Lock()
+        # State path: ids fed so far and, for each, (h, c, logprobs) after it.
+        self._path_ids: list[int] = []
+        self._path_states: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._epoch = 0
+        self._align_start = 0
+        self._word_cache: OrderedDict[tuple[int, int, tuple[int, ...]], float] = OrderedDict()
+        self._piece_cache: dict[str, tuple[int, ...]] = {}
+        self.steps_run = 0  # model rows evaluated, for tests and benchmarks
+
+    # ---------------------------------------------------------------- loading
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str], threads: int = 1) -> NeuralLM:
+        """Load and verify a neural pack folder (manifest.json, model.onnx, tokenizer.model).
+
+        Every failure (missing or tampered file, a model whose inputs or outputs are not
+        what this runtime drives) raises ``keywise.PackError`` here, never later.
+        """
+        if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= 64:
+            raise _input_error("threads must be an integer from 1 to 64")
+        try:
+            directory = Path(directory)
+        except TypeError:
+            raise _input_error("directory must be a path") from None
+        try:
+            raw = (directory / MANIFEST).read_bytes()
+        except FileNotFoundError:
+            raise _pack_error("neural manifest.json is missing") from None
+        except OSError as exc:
+            raise _pack_error(f"neural manifest.json cannot be read ({exc.strerror})") from None
+        try:
+            manifest = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise _pack_error("neural manifest.json is not valid JSON") from None
+        if not isinstance(manifest, dict):
+            raise _pack_error("neural manifest.json is not an object")
+        if manifest.get("format") != FORMAT or manifest.get("version") != FORMAT_VERSION:
+            raise _pack_error(f"neural manifest: expected format {FORMAT} version {FORMAT_VERSION}")
+        sums = manifest.get("sha256")
+        if not isinstance(sums, dict):
+            raise _pack_error("neural manifest: missing sha256 table")
+        for key in ("vocab_size", "hidden", "sep_id"):
+            val = manifest.get(key)
+            if not isinstance(val, int) or isinstance(val, bool) or val < 0:
+                raise _pack_error(f"neural manifest: bad {key}")
+        weight = manifest.get("mix_weight", 0.5)
+        if not isinstance(weight, (int, float)) or not 0.0 <= float(weight) <= 1.0:
+            raise _pack_error("neural manifest: mix_weight must be in [0, 1]")
+        model_name, tok_name = manifest.get("model"), manifest.get("tokenizer")
+        model_bytes = _read_checked(directory, model_name, sums.get(model_name), "model")
+        tok_bytes = _read_checked(directory, tok_name, sums.get(tok_name), "tokenizer")
+
+        import onnxruntime as ort
+        import sentencepiece as spm
+
+        sp = spm.SentencePieceProcessor()
+        try:
+            sp.LoadFromSerializedProto(tok_bytes)
+        except Exception:  # sentencepiece raises bare RuntimeError/OSError variants
+            raise _pack_error("neural tokenizer file is not a sentencepiece model") from None
+        vocab, hidden, sep = manifest["vocab_size"], manifest["hidden"], manifest["sep_id"]
+        if sp.get_piece_size() != vocab:
+            raise _pack_error(f"neural tokenizer has {sp.get_piece_size()} pieces, manifest says {vocab}")
+        if not 0 <= sep < vocab or not sp.is_control(sep):
+            raise _pack_error("neural manifest: sep_id is not a control piece of the tokenizer")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            session = ort.InferenceSession(model_bytes, opts, providers=["CPUExecutionProvider"])
+        except Exception:  # onnxruntime raises several unrelated exception types
+            raise _pack_error("neural model file is not a loadable ONNX model") from None
+        _check_signature(session, vocab, hidden)
+        lm = cls(session, sp, manifest, threads)
+        lm._smoke_test()
+        return lm
+
+    def _smoke_test(self) -> None:
+        try:
+            lp, h, c = self._run(np.array([self.sep_id], dtype=np.int64), self._zero, self._zero)
+        except Exception:
+            raise _pack_error("neural model failed its load-time check run") from None
+        if (
+            lp.shape != (1, self.vocab_size)
+            or h.shape != (1, self.hidden)
+            or c.shape != (1, self.hidden)
+            or not np.all(np.isfinite(lp))
+        ):
+            raise _pack_error("neural model outputs have the wrong shape or are not finite")
+        total = float(np.exp(lp.astype(np.float64)).sum())
+        if not 0.98 < total < 1.02:
+            raise _pack_error("neural model output is not a log-probability distribution")
+
+    # ---------------------------------------------------------------- model steps
+    def _run(self, tokens: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lp, h2, c2 = self._session.run(None, {"tokens": tokens, "h": h, "c": c})
+        self.steps_run += len(tokens)
+        return lp, h2, c2
+
+    def _context_state(self, ids: list[int]) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+        """(key, h, c, logprobs) after feeding ``ids``, reusing cached states where possible.
+
+        The text window handed to us slides as the user types, so besides plain prefix
+        reuse, a cached path whose tail overlaps the start of ``ids`` is reused: its state
+        then carries a little more history than the window, which only helps an LSTM.
+        """
+        path = self._path_ids
+        skip, end = self._align(ids)
+        if end:
+            if end < len(path):
+                del path[end:]
+                del self._path_states[end:]
+                self._epoch += 1  # states past here are gone; their word scores too
+            h, c, lp = self._path_states[end - 1]
+            rest = ids[skip + end - self._align_start :]
+        else:
+            path.clear()
+            self._path_states.clear()
+            self._epoch += 1
+            h, c, lp = self._zero, self._zero, None
+            rest = ids
+        for tok in rest:
+            lp_b, h, c = self._run(np.array([tok], dtype=np.int64), h, c)
+            lp = lp_b
+            path.append(tok)
+            self._path_states.append((h, c, lp))
+        if len(path) > PATH_KEEP:  # forget the oldest; later states stay valid
+            cut = len(path) - PATH_KEEP
+            del path[:cut]
+            del self._path_states[:cut]
+            self._epoch += 1
+        assert lp is not None  # ids is never empty
+        return len(path), h, c, lp
+
+    def _align(self, ids: list[int]) -> tuple[int, int]:
+        """Find cached state for a prefix of ``ids``: (pieces of ids skipped, path end).
+
+        ``ids[skip : skip + L] == path[j : j + L]`` with the state at path[j + L - 1]
+        reused (``self._align_start`` = j). Accepted: a common prefix (skip = j = 0);
+        a window that slid forward (skip = 0, the match runs to the path's end); or a
+        long overlap (e.g. a window that moved back after a backspace in long text).
+        Short overlaps elsewhere would glue unrelated history on.
+        """
+        path = self._path_ids
+        self._align_start = 0
+        if not path:
+            return 0, 0
+        n, m = len(ids), len(path)
+        if ids[:m] == path:
+            return 0, m
+        best = (0, 0, 0, 0)  # (coverage in ids, skip, j, L)
+        index: dict[int, list[int]] = {}
+        for pos, tok in enumerate(path):
+            index.setdefault(tok, []).append(pos)
+        for skip in range(min(MAX_SKIP, n)):
+            for j in index.get(ids[skip], ()):
+                lim = min(n - skip, m - j)
+                length = 1
+                while length < lim and path[j + length] == ids[skip + length]:
+                    length += 1
+                ok = (skip == 0 and (j == 0 or j + length == m)) or length >= MIN_REUSE_PIECES
+                if ok and skip + length > best[0]:
+                    best = (skip + length, skip, j, length)
+            if best[0] == n:
+                break
+        if not best[0]:
+            return 0, 0
+        _, skip, j, length = best
+        self._align_start = j
+        return skip, j + length
+
+    def _end_logprobs(self, lp_rows: np.ndarray) -> np.ndarray:
+        """ln P(the word ends here) for each row of next-piece log-probabilities."""
+        cont = np.exp(lp_rows[:, self._cont_idx].astype(np.float64)).sum(axis=1)
+        return np.log(np.maximum(1.0 - cont, 1e-12))
+
+    def _score_words(self, key: tuple[int, int], h: np.ndarray, c: np.ndarray, lp: np.ndarray,
+                     seqs: list[tuple[int, ...]]) -> list[float]:
+        """ln P(word) for each piece sequence, all continuing the same context state.
+
+        Candidates sharing a piece prefix share its rows; each depth is one batched call.
+        """
+        out: dict[tuple[int, ...], float] = {}
+        todo = []
+        for s in seqs:
+            ck = (key[0], key[1], s)
+            if ck in self._word_cache:
+                self._word_cache.move_to_end(ck)
+                out[s] = self._word_cache[ck]
+            elif s not in out:
+                todo.append(s)
+                out[s] = 0.0
+        if todo:
+            # prefix -> (ln P(prefix), index into the current batch outputs)
+            logp_prefix: dict[tuple[int, ...], float] = {(): 0.0}
+            rows: dict[tuple[int, ...], np.ndarray] = {(): lp[0]}
+            states: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {(): (h[0], c[0])}
+            depth = max(len(s) for s in todo)
+            for d in range(depth):
+                prefixes = sorted({s[: d + 1] for s in todo if len(s) > d})
+                for p in prefixes:
+                    logp_prefix[p] = logp_prefix[p[:-1]] + float(rows[p[:-1]][p[-1]])
+                toks = np.array([p[-1] for p in prefixes], dtype=np.int64)
+                hb = np.stack([states[p[:-1]][0] for p in prefixes])
+                cb = np.stack([states[p[:-1]][1] for p in prefixes])
+                lpb, hb2, cb2 = self._run(toks, hb, cb)
+                for i, p in enumerate(prefixes):
+                    rows[p] = lpb[i]
+                    states[p] = (hb2[i], cb2[i])
+            ends = self._end_logprobs(np.stack([rows[s] for s in todo]))
+            for s, end in zip(todo, ends):
+                val = logp_prefix[s] + float(end)
+                out[s] = val
+                self._word_cache[(key[0], key[1], s)] = val
+            while len(self._word_cache) > WORD_CACHE:
+                self._word_cache.popitem(last=False)
+        return [out[s] for s in seqs]
+
+    # ---------------------------------------------------------------- text handling
+    def _encode_context(self, text: str, truncated: bool) -> list[int]:
+        ids: list[int] = [] if truncated else [self.sep_id]
+        lines = text.split("\n")
+        encoded = [self._sp.EncodeAsIds(line) for line in lines]  # list encode starts threads: slow
+        for i, pieces in enumerate(encoded):
+            if i > 0:
+                ids.append(self.sep_id)
+            ids.extend(pieces)
+        if not ids:
+            ids = [self.sep_id]
+        return ids
+
+    def _pieces(self, word: str) -> tuple[int, ...]:
+        # Pools repeat from keystroke to keystroke; encoding is a visible share of a call.
+        got = self._piece_cache.get(word)
+        if got is None:
+            got = tuple(self._sp.EncodeAsIds(unicodedata.normalize("NFC", word)))
+            if len(self._piece_cache) >= WORD_CACHE:
+                self._piece_cache.clear()
+            self._piece_cache[word] = got
+        return got
+
+    @staticmethod
+    def _split(text: str, next_word: bool = False) -> tuple[str, bool, str]:
+        """(context before the word at the cursor, window truncated?, punctuation attached to the word).
+
+        A text that does not end in a space ends in a partial word, which the candidates
+        replace; with ``next_word`` (the engine saw a boundary such as "59-" or "(") the
+        whole trailing chunk is context that the candidate is glued to.
+        """
+        text = unicodedata.normalize("NFC", text)
+        truncated = len(text) > MAX_CONTEXT_CHARS
+        if truncated:
+            text = text[-MAX_CONTEXT_CHARS:]
+            # Drop the first, cut word: its pieces would be wrong.
+            cut = next((i for i, ch in enumerate(text) if ch.isspace()), len(text))
+            text = text[cut:]
+        if not text or text[-1].isspace():
+            return text, truncated, ""
+        start = len(text)
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        chunk = text[start:]
+        if next_word:
+            return text[:start], truncated, chunk
+        w = len(chunk)
+        while w > 0 and _is_word_char(chunk[w - 1]):
+            w -= 1
+        return text[:start], truncated, chunk[:w]
+
+    def word_log10_probs(self, text: str, words: Sequence[str], next_word: bool = False) -> list[float]:
+        """log10 P(word | text) for each word (nan where it cannot be scored).
+
+        By default a partial word at the end of ``text`` is replaced by the words and
+        punctuation before it (e.g. "(") is context; with ``next_word`` the words follow
+        ``text`` directly (glued to it when it does not end in a space).
+        """
+        if not isinstance(text, str) or not all(isinstance(w, str) for w in words):
+            raise _input_error("text and words must be strings")
+        with self._lock:
+            return self._word_log10_probs(text, list(words), next_word)
+
+    def _word_log10_probs(self, text: str, words: list[str], next_word: bool = False) -> list[float]:
+        context, truncated, attached = self._split(text, next_word)
+        ids = self._encode_context(context, truncated)
+        seqs_full = [self._pieces(attached + w) for w in words]
+        if attached:
+            pre = tuple(self._sp.EncodeAsIds(attached))
+            if pre and all(s[: len(pre)] == pre and len(s) > len(pre) for s in seqs_full):
+                ids = ids + list(pre)
+                seqs_full = [s[len(pre):] for s in seqs_full]
+        pos, h, c, lp = self._context_state(ids)
+        key = (self._epoch, pos)
+        result = [float("nan")] * len(words)
+        idx = [i for i, s in enumerate(seqs_full) if 0 < len(s) <= MAX_WORD_PIECES]
+        if idx:
+            lnp = self._score_words(key, h, c, lp, [seqs_full[i] for i in idx])
+            for i, v in zip(idx, lnp):
+                result[i] = v * LOG10E
+        return result
+
+    # ---------------------------------------------------------------- reranking
+    def rerank(self, text: str, pool: list[Any], k: int) -> list[Any]:
+        """Rescore the n-gram/decoder pool with the neural model and return the best ``k``.
+
+        score = log10((1 - w) * 10**ngram_score + w * P_neural(word | text)), w = mix_weight.
+        Shortcuts keep their score; words too long to score count as P_neural = 0.
+        """
+        if not isinstance(text, str):
+            raise _input_error("text must be a string")
+        if not isinstance(k, int) or isinstance(k, bool) or k < 0:
+            raise _input_error("k must be a non-negative integer")
+        if not isinstance(pool, (list, tuple)):
+            raise _input_error("pool must be a list of suggestions")
+        for item in pool:
+            if not isinstance(getattr(item, "text", None), str) or not isinstance(
+                getattr(item, "score", None), (int, float)
+            ):
+                raise _input_error("pool items need a text and a numeric score")
+        if k == 0 or not pool:
+            return []
+        w = self.mix_weight
+        scorable = [i for i, s in enumerate(pool) if getattr(s, "kind", "") != "shortcut" and s.text.strip()]
+        neural: dict[int, float] = {}
+        scorable_set = set(scorable)
+        if scorable and w > 0.0:
+            # All "next" means the engine saw a word boundary at the cursor, even after "59-".
+            next_word = all(getattr(pool[i], "kind", "") == "next" for i in scorable)
+            with self._lock:
+                vals = self._word_log10_probs(text, [pool[i].text for i in scorable], next_word)
+            neural = {i: v for i, v in zip(scorable, vals) if math.isfinite(v)}
+        scored = []
+        for i, item in enumerate(pool):
+            s = float(item.score)
+            if not math.isfinite(s):
+                s = -99.0
+            if i in neural:
+                s = math.log10((1.0 - w) * 10.0**s + w * 10.0 ** neural[i])
+            elif i in scorable_set and w < 1.0:
+                s += math.log10(1.0 - w)  # too long to score: its neural share is ~0 anyway
+            scored.append((s, i))
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        out, seen = [], set()
+        for s, i in scored:
+            item = pool[i]
+            if item.text in seen:
+                continue
+            seen.add(item.text)
+            out.append(type(item)(item.text, s, getattr(item, "kind", "")))
+            if len(out) == k:
+                break
+        return out
+
+
+def _check_signature(session: Any, vocab: int, hidden: int) -> None:
+    """The model must be the one-step form the runtime drives; say which part differs."""
+    want_in = {"tokens": ("tensor(int64)", 1), "h": ("tensor(float)", 2), "c": ("tensor(float)", 2)}
+    want_out = {"logprobs": ("tensor(float)", 2), "h_out": ("tensor(float)", 2), "c_out": ("tensor(float)", 2)}
+    ins = {x.name: x for x in session.get_inputs()}
+    outs = {x.name: x for x in session.get_outputs()}
+    if set(ins) != set(want_in):
+        raise _pack_error(f"neural model inputs are {sorted(ins)}, expected {sorted(want_in)}")
+    if not set(want_out) <= set(outs) or len(outs) != 3:
+        raise _pack_error(f"neural model outputs are {sorted(outs)}, expected {sorted(want_out)}")
+    if [o.name for o in session.get_outputs()] != ["logprobs", "h_out", "c_out"]:
+        raise _pack_error("neural model outputs must be ordered logprobs, h_out, c_out")
+    fixed = {"h": hidden, "c": hidden, "logprobs": vocab, "h_out": hidden, "c_out": hidden}
+    for name, (dtype, rank) in {**want_in, **want_out}.items():
+        arg = ins.get(name) or outs[name]
+        if arg.type != dtype or len(arg.shape) != rank:
+            raise _pack_error(f"neural model {name} must be {dtype} of rank {rank}")
+        if name in fixed:
+            dim = arg.shape[1]
+            if isinstance(dim, int) and dim != fixed[name]:
+                raise _pack_error(f"neural model {name} has width {dim}, expected {fixed[name]}")

@@ -1,0 +1,87 @@
+"""Render models/en-clinical/neural/TRAINING.md from the JSON records next to the model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def render(out: Path) -> str:
+    tr = _load(out / "training.json") or {}
+    tu = _load(out / "tuning.json")
+    ev = _load(out / "eval.json")
+    man = _load(out / "manifest.json") or {}
+    lines = ["# Neural model: how it was built", ""]
+    lines += ["Generated from `training.json`, `tuning.json` and `eval.json` in this folder by",
+              "`python -m keywise.train card`; the JSON files are the record.", ""]
+    runs = tr.get("runs") or ([tr] if tr else [])
+    lines += ["## Reproduce", "", "```"]
+    lines += [r.get("command", "?") for r in runs]
+    if tu:
+        lines.append(tu.get("command", ""))
+    lines += ["```", ""]
+    if runs:
+        last = runs[-1]
+        hp = last.get("hyper_parameters", {})
+        lines += ["## Model", ""]
+        lines += [f"- tokenizer: {hp.get('tokenizer')}", f"- model: {hp.get('model')}",
+                  "- export: one-step ONNX (state `h`, `c` in and out), dynamic int8 (MatMul, Gather)",
+                  f"- files: " + ", ".join(f"{k} {v['bytes'] / 1e6:.2f} MB" for k, v in last.get("files", {}).items()),
+                  f"- mixture weight (neural share): {man.get('mix_weight')}", ""]
+        lines += ["## Training", ""]
+        for i, r in enumerate(runs, 1):
+            hp = r.get("hyper_parameters", {})
+            res = r.get("result", {})
+            lines.append(
+                f"- run {i}: {res.get('steps')} steps, {res.get('tokens')} pieces seen, {res.get('minutes')} min "
+                f"(budget {hp.get('minutes_budget')} min, {hp.get('torch_threads')} torch threads, batch "
+                f"{hp.get('batch')}x{hp.get('seq')}, lr {hp.get('lr')}, seed {r.get('seed')}"
+                + (f", continued from the previous run" if hp.get("init_from") else "") + ")"
+            )
+            lines.append(f"  held-out piece perplexity: {json.dumps(r.get('heldout_piece_ppl'))}")
+        d = runs[0].get("data", {})
+        lines += ["", "Data (repeats per pass; fractions sample that share of 32-line blocks):", ""]
+        for name, wt in d.get("weights", {}).items():
+            lines.append(f"- `{name}` x{wt}")
+        lines += ["", f"Held out: {d.get('heldout')}", ""]
+    if tu:
+        lines += ["## Mixture weight (tuned on the held-out slice of train/, never eval/)", ""]
+        lines.append(f"- {tu.get('data')}; n-gram: {tu.get('ngram_pack', 'the default recipe')}")
+        ppl = tu.get("heldout_perplexity", {})
+        lines.append(f"- held-out word perplexity: n-gram {ppl.get('ngram', 0):.2f}, neural {ppl.get('neural', 0):.2f}, "
+                     f"best mixture {min(ppl.get('mixture', {'-': 0}).values()):.2f} (w={tu.get('perplexity_optimal_weight')})")
+        for w, r in tu.get("ksr_by_weight", {}).items():
+            lines.append(f"- w={w}: KSR k=3 {r['ksr_k3']}%, next top-3 {r['next_top3']}, completion top-3 {r['completion_top3']}")
+        lines.append(f"- chosen: {tu.get('chosen_mix_weight')} ({tu.get('objective')})")
+        lines.append("")
+    if ev:
+        lines += ["## Figures on eval/aci_bench_notes.txt (measurement only)", "", f"`{ev.get('command')}`", ""]
+        p = ev.get("perplexity", {})
+        lines.append(f"- normalisation: {ev.get('normalisation')}")
+        lines.append(f"- word perplexity over {p.get('words')} words: n-gram {p.get('ngram', 0):.2f}, neural "
+                     f"{p.get('neural', 0):.2f} ({100 * (ev.get('perplexity_reduction_vs_ngram') or 0):.1f}% lower), "
+                     f"mixture {json.dumps({k: round(v, 2) for k, v in p.get('mixture', {}).items()})}")
+        off, on = ev.get("ksr_neural_off", {}), ev.get("ksr_neural_on", {})
+        lines.append(f"- KSR k=3: {off.get('ksr_k3')}% without, {on.get('ksr_k3')}% with the neural model "
+                     f"({ev.get('ksr_k3_gain_points')} points), {on.get('lines')} lines")
+        lines.append(f"- next top-3 {off.get('next_top3')} -> {on.get('next_top3')}; completion top-3 "
+                     f"{off.get('completion_top3')} -> {on.get('completion_top3')}")
+        lines.append(f"- suggest() latency, one thread: without p50 {off.get('p50_us')} us / p99 {off.get('p99_us')} us; "
+                     f"with p50 {on.get('p50_us')} us / p99 {on.get('p99_us')} us (load average {ev.get('load_average_at_end')} "
+                     "on 2 shared cores)")
+        lines.append(f"- max RSS of the measuring process: {ev.get('max_rss_mb')} MB; model + tokenizer "
+                     f"{ev.get('model_plus_tokenizer_mb')} MB")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def write(out: Path) -> None:
+    (out / "TRAINING.md").write_text(render(out))
