@@ -23,20 +23,10 @@ use crate::layout::Layout;
 use search::{Ctx, SearchSpec};
 use touch::TouchModel;
 
-/// Flag bit: in a general word list.
-pub const GENERAL: u8 = 1;
-/// Flag bit: clinical vocabulary.
-pub const MEDICAL: u8 = 2;
-/// Flag bit: a drug or brand name (the safety guard keys on it).
-pub const DRUG: u8 = 4;
-/// Flag bit: a medical abbreviation.
-pub const ABBREV: u8 = 8;
-/// Flag bit: known but never offered.
-pub const NO_SUGGEST: u8 = 16;
-/// Flag bit: a person name.
-pub const NAME: u8 = 32;
+/// The lexicon's flag bits (the safety guard keys on `DRUG`).
+pub use crate::lexicon::flags::{ABBREV, DRUG, GENERAL, MEDICAL, NAME, NO_SUGGEST};
 /// Ids below this are specials (`<unk>`, `<s>`, `</s>`).
-pub const FIRST_WORD_ID: u32 = 3;
+pub use crate::lexicon::FIRST_WORD as FIRST_WORD_ID;
 
 /// What the decoder needs from a lexicon. Keys of ids `FIRST_WORD_ID..len()` are folded
 /// (lower-case) and byte-sorted, so every prefix is a contiguous id range.
