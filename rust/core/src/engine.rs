@@ -314,15 +314,7 @@ impl Engine {
                 SuggestionKind::Completion
             };
             let typed = cur.partial.chars().count();
-            self.rank(
-                &cur.state,
-                range,
-                k,
-                typed,
-                &s.recent,
-                &mut s.ids,
-                &mut s.scored,
-            );
+            self.rank(&cur.state, range, k, typed, s);
             for &(score, id) in s.scored.iter() {
                 out.push(Suggestion {
                     text: self.surface(id, cur.partial, cur.sentence_start),
@@ -345,17 +337,23 @@ impl Engine {
         self.length_weight * (left as f32).log10()
     }
 
-    /// Score the candidates of `range` in context; the best `k` land in `scored` (best first).
+    /// Score the candidates of `range` in context (`typed` characters of the word already
+    /// typed); the best `k` land in `s.scored`, best first.
     fn rank(
         &self,
         state: &LmState,
         range: std::ops::Range<u32>,
         k: usize,
         typed: usize,
-        recent: &[u32],
-        ids: &mut Vec<u32>,
-        scored: &mut Vec<(f32, u32)>,
+        s: &mut Scratch,
     ) {
+        let Scratch {
+            ids,
+            scored,
+            recent,
+            ..
+        } = s;
+        let recent: &[u32] = recent;
         ids.clear();
         scored.clear();
         if range.is_empty() {
