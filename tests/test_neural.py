@@ -487,7 +487,7 @@ def test_perplexity_mixture_arithmetic():
     p = perplexities(pairs, grid=(0.0, 0.5, 1.0))
     assert p["ngram"] == pytest.approx(10**1.5) and p["neural"] == pytest.approx(10**1.5)
     mixed = 10 ** (-math.log10(0.5 * 0.1 + 0.5 * 0.01))
-    assert p["mixture"]["0.5"] == pytest.approx(mixed)
+    assert p["mixture"]["0.5"] == pytest.approx(mixed) and set(p["mixture"]) == {"0", "0.5", "1"}
     assert p["mixture"]["0.5"] < p["ngram"]
     assert perplexities([]) == {"words": 0}
 

@@ -14,6 +14,12 @@ def _load(path: Path) -> dict[str, Any] | None:
         return None
 
 
+def _rel(reduction: float | None) -> str:
+    if reduction is None:
+        return "n/a"
+    return f"{100 * reduction:.1f}% lower" if reduction >= 0 else f"{-100 * reduction:.1f}% higher"
+
+
 def render(out: Path) -> str:
     tr = _load(out / "training.json") or {}
     tu = _load(out / "tuning.json")
@@ -23,10 +29,25 @@ def render(out: Path) -> str:
     lines += ["Generated from `training.json`, `tuning.json` and `eval.json` in this folder by",
               "`python -m keywise.train card`; the JSON files are the record.", ""]
     runs = tr.get("runs") or ([tr] if tr else [])
-    lines += ["## Reproduce", "", "```"]
+    lines += ["## Reproduce", "", "From the repository root, with the `train` extra installed (torch on the CPU):", "", "```",
+              "python -m keywise.train build --shared ../shared --out models/en-clinical/neural --work /tmp/kw1 \\",
+              "    --minutes 50 --seed 0 --batch 32 --seq 64 --dropout 0.0 --embed 256 --hidden 512",
+              "python -m keywise.train build --shared ../shared --out models/en-clinical/neural --work /tmp/kw2 \\",
+              "    --init-from /tmp/kw1/model.pt --tokenizer models/en-clinical/neural/tokenizer.model \\",
+              "    --minutes 38 --seed 1 --batch 32 --seq 64 --dropout 0.0 --embed 256 --hidden 512 --lr 0.0015",
+              "python -m keywise.train holdout-pack --shared ../shared --out /tmp/kw-holdout",
+              "python -m keywise.train tune --shared ../shared --pack /tmp/kw-holdout/pack --out models/en-clinical/neural --lines 150",
+              "python -m keywise.train measure --shared ../shared --out models/en-clinical/neural --lines 1000",
+              "python -m keywise.train card --out models/en-clinical/neural", "```", "",
+              "Training is time-boxed with a cosine schedule on wall time, so on a differently loaded",
+              "machine it reaches a different step count; `--steps N` (the counts below) fixes the count",
+              "with a step-based schedule instead. The seed fixes the data order and initialisation.", "",
+              "Commands as run (scratch folders under /work/cache):", "", "```"]
     lines += [r.get("command", "?") for r in runs]
     if tu:
         lines.append(tu.get("command", ""))
+    if ev:
+        lines.append(ev.get("command", ""))
     lines += ["```", ""]
     if runs:
         last = runs[-1]
@@ -67,7 +88,7 @@ def render(out: Path) -> str:
         p = ev.get("perplexity", {})
         lines.append(f"- normalisation: {ev.get('normalisation')}")
         lines.append(f"- word perplexity over {p.get('words')} words: n-gram {p.get('ngram', 0):.2f}, neural "
-                     f"{p.get('neural', 0):.2f} ({100 * (ev.get('perplexity_reduction_vs_ngram') or 0):.1f}% lower), "
+                     f"{p.get('neural', 0):.2f} ({_rel(ev.get('perplexity_reduction_vs_ngram'))} than the n-gram), "
                      f"mixture {json.dumps({k: round(v, 2) for k, v in p.get('mixture', {}).items()})}")
         off, on = ev.get("ksr_neural_off", {}), ev.get("ksr_neural_on", {})
         lines.append(f"- KSR k=3: {off.get('ksr_k3')}% without, {on.get('ksr_k3')}% with the neural model "
@@ -80,6 +101,20 @@ def render(out: Path) -> str:
         lines.append(f"- max RSS of the measuring process: {ev.get('max_rss_mb')} MB; model + tokenizer "
                      f"{ev.get('model_plus_tokenizer_mb')} MB")
         lines.append("")
+        red = ev.get("perplexity_reduction_vs_ngram") or 0.0
+        mix = list(p.get("mixture", {}).values())
+        mix_red = 1 - mix[0] / p["ngram"] if mix and p.get("ngram") else 0.0
+        gain = ev.get("ksr_k3_gain_points") or 0.0
+        p99 = on.get("p99_us") or 0.0
+        def mark(ok: bool) -> str:
+            return "met" if ok else "NOT met"
+        lines += ["## Targets", "",
+                  f"- neural word perplexity >= 20% below the n-gram's: {mark(red >= 0.2)} "
+                  f"(neural alone {_rel(red)}; the n-gram+neural mixture the engine uses is {_rel(mix_red)})",
+                  f"- KSR (k=3) +3 points with the neural model: {mark(gain >= 3)} ({gain:+.2f})",
+                  f"- suggest() with neural p99 <= 2 ms: {mark(p99 <= 2000)} ({p99 / 1000:.2f} ms on the shared machine)",
+                  f"- RSS < 250 MB: {mark((ev.get('max_rss_mb') or 1e9) < 250)}",
+                  f"- model + tokenizer <= 12 MB: {mark((ev.get('model_plus_tokenizer_mb') or 1e9) <= 12)}", ""]
     return "\n".join(lines) + "\n"
 
 

@@ -61,7 +61,7 @@ def perplexities(pairs: Sequence[tuple[float, float]], grid: Sequence[float] = W
         total = 0.0
         for a, b in pairs:
             total += math.log10(max((1 - w) * 10**a + w * 10**b, 1e-300))
-        mix[f"{w:.1f}"] = 10 ** (-total / n)
+        mix[f"{w:g}"] = 10 ** (-total / n)
     out["mixture"] = mix
     return out
 
