@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use keywise_core::engine::Engine;
-use keywise_core::pack::{self, Corpus, Recipe};
+use keywise_core::pack::{self, Recipe};
 
 /// The committed fixtures (tests/fixtures), found from this crate's directory.
 pub fn fixtures() -> PathBuf {
@@ -25,30 +25,7 @@ pub fn fixtures() -> PathBuf {
 }
 
 pub fn recipe() -> Recipe {
-    let f = fixtures();
-    let corpus = Corpus {
-        path: f.join("corpus.txt"),
-        weight: 1,
-    };
-    Recipe {
-        name: "fuzz".into(),
-        corpora: vec![corpus.clone()],
-        domain_corpora: vec![corpus],
-        domain_weight: 0.5,
-        domain_order: 3,
-        cache_weight: 0.05,
-        length_weight: 0.0,
-        medical_corpora: vec![],
-        word_lists: vec![f.join("words.txt")],
-        word_counts: vec![f.join("word_counts.txt")],
-        drug_names: vec![f.join("drugs.tsv")],
-        abbreviations: vec![f.join("abbreviations.tsv")],
-        order: 3,
-        min_word_count: 1,
-        min_count: vec![],
-        max_ngram_bytes: None,
-        max_count_rank: None,
-    }
+    Recipe::fixture(&fixtures(), "fuzz")
 }
 
 /// A tiny pack directory, built once per process (kept until the process exits).

@@ -178,6 +178,37 @@ pub struct Recipe {
     pub max_count_rank: Option<usize>,
 }
 
+impl Recipe {
+    /// The small recipe over the committed test fixtures (`tests/fixtures` of the repository:
+    /// corpus.txt, words.txt, word_counts.txt, drugs.tsv, abbreviations.tsv), order 3, with an
+    /// in-domain model of the same corpus. Shared by the tests, property tests and fuzz targets.
+    pub fn fixture(dir: &Path, name: &str) -> Recipe {
+        let corpus = Corpus {
+            path: dir.join("corpus.txt"),
+            weight: 1,
+        };
+        Recipe {
+            name: name.into(),
+            corpora: vec![corpus.clone()],
+            domain_corpora: vec![corpus],
+            domain_weight: 0.5,
+            domain_order: 3,
+            cache_weight: 0.05,
+            length_weight: 0.0,
+            medical_corpora: vec![],
+            word_lists: vec![dir.join("words.txt")],
+            word_counts: vec![dir.join("word_counts.txt")],
+            drug_names: vec![dir.join("drugs.tsv")],
+            abbreviations: vec![dir.join("abbreviations.tsv")],
+            order: 3,
+            min_word_count: 1,
+            min_count: vec![],
+            max_ngram_bytes: None,
+            max_count_rank: None,
+        }
+    }
+}
+
 fn four() -> usize {
     4
 }

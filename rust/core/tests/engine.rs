@@ -3,37 +3,18 @@
 use std::path::PathBuf;
 
 use keywise_core::engine::{Suggestion, SuggestionKind};
-use keywise_core::pack::{self, Corpus, Recipe};
+use keywise_core::pack::{self, Recipe};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
 }
 
 fn recipe(domain: bool) -> Recipe {
-    let f = fixtures();
-    let corpus = Corpus {
-        path: f.join("corpus.txt"),
-        weight: 1,
-    };
-    Recipe {
-        name: "t".into(),
-        corpora: vec![corpus.clone()],
-        domain_corpora: if domain { vec![corpus] } else { vec![] },
-        domain_weight: 0.5,
-        domain_order: 3,
-        cache_weight: 0.05,
-        length_weight: 0.0,
-        medical_corpora: vec![],
-        word_lists: vec![f.join("words.txt")],
-        word_counts: vec![f.join("word_counts.txt")],
-        drug_names: vec![f.join("drugs.tsv")],
-        abbreviations: vec![f.join("abbreviations.tsv")],
-        order: 3,
-        min_word_count: 1,
-        min_count: vec![],
-        max_ngram_bytes: None,
-        max_count_rank: None,
+    let mut r = Recipe::fixture(&fixtures(), "t");
+    if !domain {
+        r.domain_corpora.clear();
     }
+    r
 }
 
 fn words(v: &[Suggestion]) -> Vec<&str> {

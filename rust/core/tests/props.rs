@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use keywise_core::decode::{Level, Tap};
 use keywise_core::engine::{Engine, MAX_K};
 use keywise_core::lexicon::{flags, Lexicon, LexiconBuilder, FIRST_WORD};
-use keywise_core::pack::{self, Corpus, Recipe};
+use keywise_core::pack::{self, Recipe};
 use keywise_core::text;
 use proptest::prelude::*;
 
@@ -126,29 +126,7 @@ fn engine() -> &'static Engine {
     static E: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
     &E.get_or_init(|| {
         let f = fixtures();
-        let corpus = Corpus {
-            path: f.join("corpus.txt"),
-            weight: 1,
-        };
-        let r = Recipe {
-            name: "props".into(),
-            corpora: vec![corpus.clone()],
-            domain_corpora: vec![corpus],
-            domain_weight: 0.5,
-            domain_order: 3,
-            cache_weight: 0.05,
-            length_weight: 0.0,
-            medical_corpora: vec![],
-            word_lists: vec![f.join("words.txt")],
-            word_counts: vec![f.join("word_counts.txt")],
-            drug_names: vec![f.join("drugs.tsv")],
-            abbreviations: vec![f.join("abbreviations.tsv")],
-            order: 3,
-            min_word_count: 1,
-            min_count: vec![],
-            max_ngram_bytes: None,
-            max_count_rank: None,
-        };
+        let r = Recipe::fixture(&f, "props");
         let d = tempfile::tempdir().unwrap();
         pack::build(&r, d.path(), &mut |_, _| {}).unwrap();
         let e = pack::load(d.path()).unwrap();

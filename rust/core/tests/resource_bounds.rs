@@ -13,7 +13,7 @@ use keywise_core::format::{self, Kind, Writer};
 use keywise_core::lexicon::{Lexicon, LexiconBuilder};
 use keywise_core::ngram::arpa::read_arpa;
 use keywise_core::ngram::NgramModel;
-use keywise_core::pack::{self, Corpus, Recipe};
+use keywise_core::pack::{self, Recipe};
 use keywise_core::personal::{StoreKey, UserStore};
 use keywise_core::Error;
 
@@ -162,28 +162,10 @@ fn engine() -> &'static Engine {
     static E: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
     &E.get_or_init(|| {
         let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
-        let corpus = Corpus {
-            path: f.join("corpus.txt"),
-            weight: 1,
-        };
         let r = Recipe {
-            name: "bounds".into(),
-            corpora: vec![corpus],
             domain_corpora: vec![],
             domain_weight: 0.0,
-            domain_order: 3,
-            cache_weight: 0.05,
-            length_weight: 0.0,
-            medical_corpora: vec![],
-            word_lists: vec![f.join("words.txt")],
-            word_counts: vec![f.join("word_counts.txt")],
-            drug_names: vec![f.join("drugs.tsv")],
-            abbreviations: vec![f.join("abbreviations.tsv")],
-            order: 3,
-            min_word_count: 1,
-            min_count: vec![],
-            max_ngram_bytes: None,
-            max_count_rank: None,
+            ..Recipe::fixture(&f, "bounds")
         };
         let d = tempfile::tempdir().unwrap();
         pack::build(&r, d.path(), &mut |_, _| {}).unwrap();
