@@ -1,7 +1,7 @@
 """Quality, speed and size harness: the same simulated typist over keywise and Presage.
 
     python -m benches                 # quick: a seeded sample of 100 lines per task, kebbie on 50
-    python -m benches --full          # 1,000 lines per task, kebbie on 500 sentences per file
+    python -m benches --full          # 500 lines per task, kebbie on 500 sentences per file
 
 Besides the typist's KSR / next-word / completion tables per task it measures, per system, pack
 load time, peak RSS of a fresh process, size on disk, suggest() / autocorrect / neural-step
@@ -12,7 +12,7 @@ against pack size.
 Presage with the train db dominates the time (about 7.5 ms a call on an idle 2-core machine,
 DATA.md). Quick mode, everything included (typist, speed and size, perplexity, kebbie on 50
 sentences per file), took 301 s of wall time under a load average of about 9 (2026-12-02);
---full is about ten times the typist work plus kebbie on 500 sentences per file.
+--full is five times the typist work plus kebbie on 500 sentences per file.
     python -m benches --lines 1000 --first --tasks clinical   # DATA.md's reference setting
 
 Writes benches/BENCHMARKS.md, BENCHMARKS.json, ksr_vs_k.png, latency.png and
@@ -513,7 +513,7 @@ def plot(out_dir: Path, results: dict, latencies: dict[str, list[float]]) -> Non
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benches", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--full", action="store_true", help="1,000 lines per task instead of 100")
+    ap.add_argument("--full", action="store_true", help="500 lines per task instead of 100")
     ap.add_argument("--lines", type=int, help="lines per task (overrides --full)")
     ap.add_argument("--first", action="store_true", help="take the first lines instead of a seeded sample")
     ap.add_argument("--tasks", default=",".join(TASKS), help=f"comma list of {','.join(TASKS)}")
@@ -532,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
 
-    n = args.lines or (1000 if args.full else 100)
+    n = args.lines or (500 if args.full else 100)
     if n < 1:
         ap.error("--lines must be positive")
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
