@@ -46,20 +46,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
 
 import keywise
+from keywise.eval.lookalikes import LOOK_ALIKE_PAIRS
 
 LEVELS = ("conservative", "normal", "aggressive")
 NAME = re.compile(r"[a-z]+(?:-[a-z]+)*")
 CONTEXT = "Patient was started on "
-CLASSIC = [
-    ("hydroxyzine", "hydralazine"),
-    ("celebrex", "celexa"),
-    ("celebrex", "cerebyx"),
-    ("celexa", "cerebyx"),
-    ("clonidine", "clonazepam"),
-    ("humalog", "humulin"),
-    ("glipizide", "glyburide"),
-    ("prednisone", "prednisolone"),
-]
+CLASSIC = LOOK_ALIKE_PAIRS
 UNITS = ["mg", "mcg", "g", "kg", "mL", "ml", "L", "units", "unit", "IU", "mEq", "mmol", "tabs", "caps", "puffs", "gtt", "cc", "%"]
 NUMBERS = ["1", "2", "5", "10", "25", "50", "100", "250", "500", "0.5", "1.5", "2.5", "12.5"]
 NEAR = {

@@ -12,18 +12,10 @@ import keywise
 import pytest
 from keywise.eval import autocorrect as ac_eval
 from keywise.eval import kebbie as kb
+from keywise.eval.lookalikes import LOOK_ALIKE_PAIRS
 
 LEVELS = ["conservative", "normal", "aggressive"]
-PAIRS = [
-    ("hydroxyzine", "hydralazine"),
-    ("celebrex", "celexa"),
-    ("celebrex", "cerebyx"),
-    ("celexa", "cerebyx"),
-    ("clonidine", "clonazepam"),
-    ("humalog", "humulin"),
-    ("glipizide", "glyburide"),
-    ("prednisone", "prednisolone"),
-]
+PAIRS = LOOK_ALIKE_PAIRS
 DRUGS = sorted({d for p in PAIRS for d in p})
 
 

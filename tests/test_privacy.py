@@ -50,6 +50,14 @@ def encodings(word: str) -> list[bytes]:
     return out
 
 
+def _run_child(script: Path, *args: str) -> dict:  # type: ignore[type-arg]
+    """Run a test child process; its last stdout line is a JSON report."""
+    out = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, env=ENV, timeout=300, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def test_no_typed_text_in_any_file_written(tiny_pack: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     work = tmp_path / "work"
     work.mkdir()
@@ -166,15 +174,7 @@ def test_sigkill_during_saves_never_loses_the_store(tmp_path: Path) -> None:
     d.mkdir()
     script = tmp_path / "child.py"
     script.write_text(CRASH_CHILD)
-    out = subprocess.run(
-        [sys.executable, str(script), str(d / "u.kws"), "200", "11"],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=300,
-        check=True,
-    )
-    rep = json.loads(out.stdout.strip().splitlines()[-1])
+    rep = _run_child(script, str(d / "u.kws"), "200", "11")
     res = rep["results"]
     assert len(res) == 200, res[-1]
     for r in res:
@@ -224,15 +224,7 @@ def test_whole_workflow_opens_no_socket(tiny_pack: Path, tmp_path: Path) -> None
     script = tmp_path / "audit.py"
     script.write_text(AUDIT_CHILD)
     shipped = (keywise.DEFAULT_PACK / "manifest.json").is_file()
-    out = subprocess.run(
-        [sys.executable, str(script), "" if shipped else str(tiny_pack)],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=300,
-        check=True,
-    )
-    rep = json.loads(out.stdout.strip().splitlines()[-1])
+    rep = _run_child(script, "" if shipped else str(tiny_pack))
     did = rep["did"]
     assert did["learned"] and did["taps"] == 5
     if shipped and (keywise.DEFAULT_PACK / "neural" / "manifest.json").is_file():
