@@ -111,6 +111,18 @@ def test_rare_misspelled_lexicon_words_are_fixed(eng: keywise.Engine) -> None:
         assert r is None or not r[1], text
 
 
+def test_real_word_errors_are_fixed_when_the_context_is_plain(eng: keywise.Engine) -> None:
+    # A known word one edit from what the context clearly wants ("yo" for "to"): fixed at the
+    # normal level, never at the conservative one.
+    for text, want in [("We will consider a steroid injection yo ", "to"), ("I recommend obtaining an MRI fo ", "of")]:
+        r = eng.correction(text)
+        assert r is not None and r[0].text == want and r[1], text
+        assert eng.correction(text, level="conservative") is None, text
+    # A rare entry in capitals is not forced on a typo: "anf" is "and" here, not ANF.
+    r = eng.correction("what city should i search in anf ")
+    assert r is not None and r[0].text == "and"
+
+
 def test_sentence_start_is_capitalised(eng: keywise.Engine) -> None:
     r = eng.correction("he ")
     assert r is not None and r[0].text == "He" and r[1]

@@ -192,7 +192,7 @@ impl Engine {
                 .decode(&vocab, cur.partial, taps, &lm, &opts, scratch, cands)?;
             let ln10 = std::f32::consts::LN_10;
             for c in cands.iter() {
-                let text = self.candidate_text(c.id, c.second, &cur);
+                let text = self.candidate_text(c.id, c.second, &cur, cur.sentence_start);
                 let literal =
                     c.second.is_none() && self.lexicon.key(c.id).starts_with(folded.as_str());
                 if let Some(existing) = out.iter_mut().find(|s| s.text == text) {
@@ -256,7 +256,7 @@ impl Engine {
             return Ok(self.case_fix(cur.partial, cur.sentence_start, level, known));
         };
         Ok(Some({
-            let text = self.candidate_text(c.id, c.second, &cur);
+            let text = self.candidate_text(c.id, c.second, &cur, cur.sentence_start);
             AutocorrectResult {
                 suggestion: Suggestion {
                     text,
@@ -273,10 +273,10 @@ impl Engine {
         }))
     }
 
-    /// A known word typed in lower case that is written otherwise: capitalised at the start of
-    /// a sentence (as a keyboard's automatic shift does), or in its display form when that has
-    /// inner capitals ("MRI", "pH") or is a person name. Only the case changes, so it is never a
-    /// different word, drug or dose.
+    /// A known, not rare word typed in lower case that is written otherwise: capitalised at the
+    /// start of a sentence (as a keyboard's automatic shift does), or in its display form when
+    /// that has inner capitals ("MRI", "pH") or is a person name. Only the case changes, so it
+    /// is never a different word, drug or dose.
     fn case_fix(
         &self,
         typed: &str,
@@ -292,7 +292,11 @@ impl Engine {
             return None;
         }
         let id = self.lexicon.id(&text::fold(typed))?;
-        if id < decode::FIRST_WORD_ID || self.lexicon.flags(id) & decode::NO_SUGGEST != 0 {
+        // A rare entry in capitals is more likely a typo than the abbreviation ("anf", not ANF).
+        if id < decode::FIRST_WORD_ID
+            || self.lexicon.flags(id) & decode::NO_SUGGEST != 0
+            || self.lexicon.log10_unigram(id) <= self.decoder.params().rare_word_log10
+        {
             return None;
         }
         // Mid-sentence only names and forms with inner capitals ("MRI", "pH", "COVID"); a
@@ -323,8 +327,9 @@ impl Engine {
         id: u32,
         second: Option<u32>,
         cur: &crate::engine::Cursor<'_>,
+        sentence_start: bool,
     ) -> String {
-        let first = self.surface(id, cur.partial, cur.sentence_start);
+        let first = self.surface(id, cur.partial, sentence_start);
         match second {
             Some(s) => format!("{first} {}", self.lexicon.display(s)),
             None => first,

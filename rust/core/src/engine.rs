@@ -150,6 +150,13 @@ impl Engine {
         Ok(self)
     }
 
+    /// Use these decoder parameters (checked by `Params::validate`).
+    pub fn with_decoder_params(mut self, params: crate::decode::Params) -> Result<Engine> {
+        let layout = self.decoder.layout().clone();
+        self.decoder = crate::decode::Decoder::new(layout, params)?;
+        Ok(self)
+    }
+
     /// Rank by probability × (keystrokes saved)^`weight` (0..=2).
     pub fn with_length_weight(mut self, weight: f32) -> Result<Engine> {
         if !(0.0..=2.0).contains(&weight) {

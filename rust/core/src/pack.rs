@@ -45,6 +45,9 @@ pub struct Manifest {
     /// Abbreviation expansions (TSV), if any.
     #[serde(default)]
     pub abbreviations: Option<String>,
+    /// Decoder parameters that differ from `decode::Params::default()`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoder: Option<crate::decode::Params>,
     /// Free-form build facts (counts, sizes, seconds).
     #[serde(default)]
     pub stats: serde_json::Value,
@@ -93,6 +96,10 @@ pub fn load(dir: &Path) -> Result<Engine> {
     let mut engine = Engine::new(lexicon, lm)
         .and_then(|e| e.with_cache_weight(m.cache_weight))
         .and_then(|e| e.with_length_weight(m.length_weight))
+        .and_then(|e| match &m.decoder {
+            Some(p) => e.with_decoder_params(p.clone()),
+            None => Ok(e),
+        })
         .map_err(|e| e.in_file(dir))?;
     if let Some(d) = &m.domain_ngram {
         let dp = dir.join(d);
@@ -170,6 +177,9 @@ pub struct Recipe {
     /// Minimum raw count per order (index n − 1).
     #[serde(default)]
     pub min_count: Vec<u32>,
+    /// Decoder parameters that differ from the defaults, copied to the manifest.
+    #[serde(default)]
+    pub decoder: Option<crate::decode::Params>,
     /// Size budget for the n-gram file, bytes.
     #[serde(default)]
     pub max_ngram_bytes: Option<usize>,
@@ -203,6 +213,7 @@ impl Recipe {
             order: 3,
             min_word_count: 1,
             min_count: vec![],
+            decoder: None,
             max_ngram_bytes: None,
             max_count_rank: None,
         }
@@ -501,6 +512,7 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
         length_weight: recipe.length_weight,
         names: Some("names.txt".into()),
         abbreviations: has_abbrevs.then(|| "abbreviations.tsv".into()),
+        decoder: recipe.decoder.clone(),
         stats,
     };
     let js =

@@ -52,3 +52,37 @@ fn refuses_eval_paths() {
     let dir = tempfile::tempdir().unwrap();
     assert!(pack::build(&r, dir.path(), &mut |_, _| {}).is_err());
 }
+
+#[test]
+fn manifest_decoder_overrides_are_used_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = recipe(false);
+    r.decoder = Some(keywise_core::decode::Params {
+        beam_width: 12,
+        ..Default::default()
+    });
+    pack::build(&r, dir.path(), &mut |_, _| {}).unwrap();
+    let e = pack::load(dir.path()).unwrap();
+    assert_eq!(e.decoder().params().beam_width, 12);
+    let path = dir.path().join("manifest.json");
+    let base: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    // Partial overrides keep the other defaults; bad or unknown values are refused at load.
+    for (decoder, ok) in [
+        (serde_json::json!({"threshold": [0.5, 0.3, 0.1]}), true),
+        (serde_json::json!({"beam_width": 0}), false),
+        (serde_json::json!({"threshold": [0.5, 0.3]}), false),
+        (serde_json::json!({"no_such_knob": 1}), false),
+    ] {
+        let mut m = base.clone();
+        m["decoder"] = decoder.clone();
+        std::fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
+        match pack::load(dir.path()) {
+            Ok(e) => {
+                assert!(ok, "{decoder} accepted");
+                assert_eq!(e.decoder().params().threshold, [0.5, 0.3, 0.1]);
+                assert_eq!(e.decoder().params().beam_width, 48);
+            }
+            Err(err) => assert!(!ok, "{decoder} refused: {err}"),
+        }
+    }
+}

@@ -5,10 +5,11 @@
 //! it is known, else an out-of-vocabulary word at `oov_log10`) form a posterior; confidence is
 //! the best replacement's posterior times (1 - edit distance / length), as in LatinIME, and must
 //! pass the level's threshold. A word the user taught is never replaced. A lexicon word is
-//! replaced only by a single edit: at the aggressive level with posterior at least
-//! `known_word_posterior` (overwhelming evidence, e.g. a strong context); at the normal level
-//! only when it is rare (`rare_word_log10`: big word lists carry misspellings like "hte") and
-//! the posterior is at least `rare_word_posterior` (abbreviations, drugs and names never).
+//! replaced only by a single edit: when the posterior is at least the level's
+//! `known_word_posterior` (a real-word error the context makes plain: "injection yo" ->
+//! "to"; never at the conservative level), or when it is rare (`rare_word_log10`: big word
+//! lists carry misspellings like "hte") and the posterior is at least `rare_word_posterior`
+//! (abbreviations, drugs and names never).
 //!
 //! Guard (general, from flags and number/unit rules): text with digits, and dose units, are
 //! never changed; a replacement that is or contains a dose unit or a digit is only offered; a
@@ -320,8 +321,7 @@ impl Decoder {
                 Level::Normal => 1,
                 _ => 2,
             };
-            let any_known =
-                level == Level::Aggressive && dist <= 1 && posterior >= p.known_word_posterior;
+            let any_known = dist <= 1 && posterior >= p.known_word_posterior[li];
             let rare = dist <= 1
                 && vocab.flags(id) & (ABBREV | DRUG | NAME) == 0
                 && vocab.log10_unigram(id) <= p.rare_word_log10

@@ -10,8 +10,10 @@
 //! Values were tuned on synthetic kebbie-style noise over words of the clinical *train* text
 //! (`examples/quality.rs` of the decoder's scratch crate); nothing from an eval split.
 
-/// Decoder parameters. `Params::default()` is the tuned set.
-#[derive(Debug, Clone, PartialEq)]
+/// Decoder parameters. `Params::default()` is the tuned set; a pack's manifest may override
+/// any of them (`"decoder": {"threshold": [0.5, 0.15, 0.067]}`), the rest keep their defaults.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Params {
     /// Default tap spread (standard deviation) in key widths, x.
     pub spread_x: f32,
@@ -70,9 +72,10 @@ pub struct Params {
     /// the best candidate times (1 - edit distance / length), as in LatinIME (0.185 "modest",
     /// 0.067 "aggressive").
     pub threshold: [f32; 3],
-    /// At the aggressive level any word in the lexicon may be replaced, only by a single edit,
-    /// and only when the replacement's posterior over the typed word is at least this.
-    pub known_word_posterior: f32,
+    /// Any word in the lexicon may be replaced (a real-word error: "yo" for "to"), only by a
+    /// single edit, and only when the replacement's posterior over the typed word is at least
+    /// this (conservative / normal / aggressive; above 1 = never).
+    pub known_word_posterior: [f32; 3],
     /// A *rare* lexicon word (log10 unigram at most `rare_word_log10`: large word lists hold
     /// many misspellings such as "hte", "wtih", "teh") may be replaced at a level by a single
     /// edit when the replacement's posterior is at least this (conservative / normal /
@@ -120,7 +123,7 @@ impl Default for Params {
             max_splits: 3,
             oov_log10: -7.5,
             threshold: [0.5, 0.185, 0.067],
-            known_word_posterior: 0.995,
+            known_word_posterior: [2.0, 0.9, 0.995],
             rare_word_posterior: [2.0, 0.99, 0.95],
             rare_word_log10: -6.0,
             drug_margin: 7.0,
@@ -163,7 +166,7 @@ impl Params {
             && self.touch_floor < 1.0
             && self.oov_log10.is_finite()
             && self.threshold.iter().all(|t| t.is_finite())
-            && self.known_word_posterior.is_finite()
+            && self.known_word_posterior.iter().all(|t| t.is_finite())
             && self.rare_word_posterior.iter().all(|t| t.is_finite())
             && self.rare_word_log10.is_finite()
             && (1..=1024).contains(&self.beam_width)
