@@ -222,9 +222,6 @@ struct Estimate {
     raw: Vec<Vec<u32>>,
     p: Vec<Vec<f64>>,
     p1: Vec<f64>,
-    /// Per n-gram of order ≥ 2: how much dropping it would change the model (weighted difference,
-    /// Seymore & Rosenfeld): raw count × |ln p(w|h) − ln γ(h)·p(w|h')|.
-    sig: Vec<Vec<f32>>,
 }
 
 fn discounts(adj: &[u32]) -> [f64; 4] {
@@ -324,7 +321,6 @@ impl Estimate {
             raw,
             p: Vec::new(),
             p1: vec![0.0; v],
-            sig: Vec::new(),
         };
         // Unigrams.
         let d = discounts(&adj[0]);
@@ -375,7 +371,6 @@ impl Estimate {
             let d = discounts(&adj[i]);
             let len = est.keys[i].len();
             let mut p = vec![0f64; len];
-            let mut sig = vec![0f32; len];
             let mut s = 0;
             while s < len {
                 let ctx = prefix_key(est.keys[i][s], n);
@@ -406,17 +401,10 @@ impl Estimate {
                         0.0
                     };
                     p[j] = u + g * lower;
-                    let bo = g * lower;
-                    sig[j] = if bo > 0.0 {
-                        (est.raw[i][j] as f64 * (p[j] / bo).ln().abs()) as f32
-                    } else {
-                        f32::MAX
-                    };
                 }
                 s = e;
             }
             est.p.push(p);
-            est.sig.push(sig);
         }
         Ok(est)
     }
@@ -435,66 +423,13 @@ impl Estimate {
         }
     }
 
-    /// Serialised size: `fixed` (header, vocabulary) plus the unigram tables and kept entries.
-    fn bytes_estimate(&self, kept: &[Vec<bool>], fixed: usize) -> usize {
-        let mut b = fixed + self.v * 16 + 16 * (4 * self.order + 6);
+    fn bytes_estimate(&self, kept: &[Vec<bool>]) -> usize {
+        let mut b = self.v * 12 + 64 + self.v * 12;
         for n in 2..=self.order {
             let e = kept[n - 1].iter().filter(|&&x| x).count();
             b += e * if n < self.order { 12 } else { 6 };
         }
         b
-    }
-
-    /// The most significant n-grams of `kept` that fit in `max` bytes, prefix-closed: a context's
-    /// significance is raised to its children's, so keeping an n-gram keeps its context first.
-    fn keep_significant(&self, kept: &[Vec<bool>], max: usize, fixed: usize) -> Vec<Vec<bool>> {
-        let mut sig: Vec<Vec<f32>> = vec![Vec::new()];
-        for n in 2..=self.order {
-            sig.push(
-                self.sig[n - 2]
-                    .iter()
-                    .zip(&kept[n - 1])
-                    .map(|(&s, &k)| if k { s } else { f32::NEG_INFINITY })
-                    .collect(),
-            );
-        }
-        for n in (3..=self.order).rev() {
-            for j in 0..self.keys[n - 1].len() {
-                let s = sig[n - 1][j];
-                if s > f32::NEG_INFINITY {
-                    if let Some(pj) = find(&self.keys[n - 2], prefix_key(self.keys[n - 1][j], n)) {
-                        if sig[n - 2][pj] < s {
-                            sig[n - 2][pj] = s;
-                        }
-                    }
-                }
-            }
-        }
-        // (significance, order, index), most significant first; on ties lower orders first, so
-        // a context always comes before the n-grams that need it.
-        let mut all: Vec<(f32, u8, u32)> = Vec::new();
-        for n in 2..=self.order {
-            for (j, &s) in sig[n - 1].iter().enumerate() {
-                if s > f32::NEG_INFINITY {
-                    all.push((s, n as u8, j as u32));
-                }
-            }
-        }
-        all.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        let mut out: Vec<Vec<bool>> = (0..self.order)
-            .map(|i| vec![i == 0; self.keys[i].len()])
-            .collect();
-        let mut bytes = self.bytes_estimate(&out, fixed);
-        for &(_, n, j) in &all {
-            let n = n as usize;
-            let b = if n < self.order { 12 } else { 6 };
-            if bytes + b > max {
-                break;
-            }
-            bytes += b;
-            out[n - 1][j as usize] = true;
-        }
-        out
     }
 
     fn keep_sets(&self, cut: &[u32]) -> Vec<Vec<bool>> {
@@ -518,14 +453,25 @@ impl Estimate {
     }
 
     fn prune_and_pack(self, vocab: Vec<String>, opts: &BuildOptions) -> Result<Tables> {
-        let cut: Vec<u32> = (0..self.order)
+        let mut cut: Vec<u32> = (0..self.order)
             .map(|i| opts.min_count.get(i).copied().unwrap_or(1))
             .collect();
         let mut kept = self.keep_sets(&cut);
         if let Some(max) = opts.max_bytes {
-            let fixed = 64 + vocab.iter().map(String::len).sum::<usize>();
-            if self.bytes_estimate(&kept, fixed) > max {
-                kept = self.keep_significant(&kept, max, fixed);
+            // Raise cut-offs from the highest order down until the model fits.
+            let mut level = self.order;
+            while self.bytes_estimate(&kept) > max && level >= 2 {
+                cut[level - 1] += 1;
+                if cut[level - 1] > 64 {
+                    level -= 1;
+                    continue;
+                }
+                kept = self.keep_sets(&cut);
+                if level > 2 && cut[level - 1] >= cut[level - 2] + 2 {
+                    level -= 1;
+                } else if level < self.order && cut[level - 1] > cut[self.order - 1] {
+                    level = self.order;
+                }
             }
         }
         self.pack(vocab, &kept)
