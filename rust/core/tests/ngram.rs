@@ -100,6 +100,40 @@ fn pruned_model_still_normalised() {
     check_sums(&m, 9);
 }
 
+fn build_budget(v: Vec<String>, sents: &[Vec<u32>], order: usize, max: Option<usize>) -> Vec<u8> {
+    let mut b = NgramBuilder::new(
+        v,
+        BuildOptions {
+            order,
+            max_bytes: max,
+            ..BuildOptions::default()
+        },
+    )
+    .unwrap();
+    for s in sents {
+        b.add_sentence(s, 1).unwrap();
+    }
+    b.estimate(None).unwrap().to_bytes()
+}
+
+#[test]
+fn size_budget_is_met_and_keeps_what_matters() {
+    // A frequent trigram pattern among many one-off ones.
+    let words: Vec<String> = (0..40).map(|i| format!("w{i}")).collect();
+    let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+    let mut sents: Vec<Vec<u32>> = (0..50).map(|_| vec![3, 4, 5, 6]).collect();
+    sents.extend((0..400u32).map(|i| (0..6).map(|j| 3 + (i * 13 + j * 7 + i * j) % 40).collect()));
+    let full = build_budget(vocab(&refs), &sents, 3, None).len();
+    let max = full * 3 / 5;
+    let bytes = build_budget(vocab(&refs), &sents, 3, Some(max));
+    assert!(bytes.len() <= max, "{} > budget {max}", bytes.len());
+    let m = NgramModel::from_bytes(bytes).unwrap();
+    m.verify().unwrap();
+    check_sums(&m, 43);
+    // The frequent pattern is still predicted from its full context.
+    assert!(p(&m, &[3, 4], 5) > 0.5, "{}", p(&m, &[3, 4], 5));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
     #[test]
