@@ -123,6 +123,20 @@ def test_real_word_errors_are_fixed_when_the_context_is_plain(eng: keywise.Engin
     assert r is not None and r[0].text == "and"
 
 
+def test_title_case_display_forms_are_lowered_in_running_text(eng: keywise.Engine) -> None:
+    # "Injection" and "Abnormality" are title case in the corpora's headings and tables; a
+    # lower-case typo in a sentence gets the lower-case word, a title keeps its capitals, and
+    # drug names keep theirs.
+    r = eng.correction("We will give a steroid injectoin ")
+    assert r is not None and r[0].text == "injection"
+    r = eng.correction("These reveal no evidence of fracture or bony abnoramliity ")
+    assert r is not None and r[0].text == "abnormality"
+    r = eng.correction("- Medical Reasonign ")
+    assert r is not None and r[0].text == "Reasoning"
+    r = eng.correction("Continue tylenl ")
+    assert r is not None and r[0].text == "Tylenol" and not r[1]
+
+
 def test_sentence_start_is_capitalised(eng: keywise.Engine) -> None:
     r = eng.correction("he ")
     assert r is not None and r[0].text == "He" and r[1]

@@ -125,6 +125,15 @@ pub struct AutocorrectResult {
     pub guard: &'static str,
 }
 
+/// True when the word before the cursor (two letters or more) starts with a capital: a title
+/// ("Medical Reasoning") continues in title case.
+fn after_capitalised(before: &str) -> bool {
+    before
+        .split_whitespace()
+        .next_back()
+        .is_some_and(|w| w.chars().count() >= 2 && w.chars().next().is_some_and(char::is_uppercase))
+}
+
 impl Engine {
     fn with_decode<R>(
         &self,
@@ -256,7 +265,11 @@ impl Engine {
             return Ok(self.case_fix(cur.partial, cur.sentence_start, level, known));
         };
         Ok(Some({
-            let text = self.candidate_text(c.id, c.second, &cur, cur.sentence_start);
+            let mut text = self.candidate_text(c.id, c.second, &cur, cur.sentence_start);
+            let before = trimmed.strip_suffix(cur.partial).unwrap_or("");
+            if c.second.is_none() && !cur.sentence_start && !after_capitalised(before) {
+                self.untitle(c.id, cur.partial, &mut text);
+            }
             AutocorrectResult {
                 suggestion: Suggestion {
                     text,
@@ -319,6 +332,25 @@ impl Engine {
             apply: true,
             guard: "",
         })
+    }
+
+    /// A word whose display form is capitalised only on its first letter (title case from
+    /// headings and tables: "Injection", "Abnormality") is written in lower case when it
+    /// replaces a lower-case typo in running text. Names and drugs keep their capital.
+    fn untitle(&self, id: u32, typed: &str, text: &mut String) {
+        let disp = self.lexicon.display(id);
+        let mut ch = disp.chars();
+        let title = ch.next().is_some_and(char::is_uppercase) && ch.all(|c| !c.is_uppercase());
+        if title
+            && typed.chars().next().is_some_and(char::is_lowercase)
+            && self.lexicon.flags(id) & (decode::NAME | decode::DRUG) == 0
+            && text.as_str() == disp
+        {
+            let mut c = disp.chars();
+            if let Some(f) = c.next() {
+                *text = f.to_lowercase().chain(c).collect();
+            }
+        }
     }
 
     /// How a decoded word (or a split pair, "of the") appears for the typed partial word.

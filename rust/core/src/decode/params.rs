@@ -121,7 +121,7 @@ impl Default for Params {
             completions_per_node: 8,
             pool: 512,
             max_splits: 3,
-            oov_log10: -7.5,
+            oov_log10: -8.5,
             threshold: [0.5, 0.185, 0.067],
             known_word_posterior: [2.0, 0.9, 0.995],
             rare_word_posterior: [2.0, 0.99, 0.95],
