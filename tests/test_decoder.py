@@ -137,6 +137,16 @@ def test_title_case_display_forms_are_lowered_in_running_text(eng: keywise.Engin
     assert r is not None and r[0].text == "Tylenol" and not r[1]
 
 
+def test_a_letter_hit_for_the_space_bar_splits_two_words(eng: keywise.Engine) -> None:
+    # c, v, b, n, m touch the space bar: "thiscis" is "this is", "ofvMarch" is "of March".
+    for text, want in [("Yes thiscis ", "this is"), ("I have Buddy Guy ofvMarch ", "of March")]:
+        r = eng.correction(text)
+        assert r is not None and r[0].text == want and r[1], text
+    # Any other letter is not a space.
+    r = eng.correction("Yes thisxis ")
+    assert r is None or r[0].text != "this is"
+
+
 def test_sentence_start_is_capitalised(eng: keywise.Engine) -> None:
     r = eng.correction("he ")
     assert r is not None and r[0].text == "He" and r[1]

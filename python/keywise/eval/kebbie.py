@@ -198,6 +198,11 @@ def run_worker(argv: list[str]) -> int:
     import kebbie
     import kebbie.noise_model
 
+    import kebbie.scorer
+    import kebbie.utils
+
+    # kebbie rounds its figures to 2 significant digits; 4 tell 0.849 from 0.85.
+    kebbie.scorer.round_to_n = lambda x, n=2: kebbie.utils.round_to_n(x, 4)  # type: ignore[attr-defined]
     kebbie.noise_model.requests.get = _no_network  # type: ignore[attr-defined]
     kebbie.noise_model.requests.request = _no_network  # type: ignore[attr-defined]
     with open(a.sentences, encoding="utf-8") as fh:

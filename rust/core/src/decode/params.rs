@@ -42,6 +42,8 @@ pub struct Params {
     pub extra_space: f32,
     /// A missing space between two words ("ofthe").
     pub missing_space: f32,
+    /// The space bar missed for a letter just above it ("ofvthe": c, v, b, n, m on QWERTY).
+    pub mistyped_space: f32,
     /// Added to omissions and insertions at the first letter: people rarely miss it.
     pub first_letter_extra: f32,
     /// Cost added to each completion (the word goes on past the typed prefix).
@@ -109,6 +111,7 @@ impl Default for Params {
             accent: 1.0,
             extra_space: 4.5,
             missing_space: 4.5,
+            mistyped_space: 5.0,
             first_letter_extra: 1.0,
             completion: 0.3,
             lm_weight: 1.0,
@@ -150,6 +153,7 @@ impl Params {
             self.accent,
             self.extra_space,
             self.missing_space,
+            self.mistyped_space,
             self.first_letter_extra,
             self.completion,
             self.lm_weight,

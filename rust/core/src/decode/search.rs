@@ -680,44 +680,65 @@ pub(crate) fn compact_pool(pool: &mut Vec<Candidate>, keep: usize) {
 pub(crate) fn decode_splits(cx: &Ctx, s: &mut Scratch, end: usize, completion: bool) {
     let mut buf = [(0u32, 0u32, 0.0f32); 16];
     let n = take_splits(s, &mut buf);
-    for &(first, at, cost1) in buf.iter().take(n) {
-        let mut at = at as usize;
-        let mut join = cx.p.missing_space;
-        if s.input.chars.get(at) == Some(&' ') {
-            at += 1;
-            join = 0.0;
+    for &(first, at0, cost1) in buf.iter().take(n) {
+        let at0 = at0 as usize;
+        // Where the second word starts and what the join costs: a typed space is free; a letter
+        // next to the space bar may be the space itself, as well as the second word's start.
+        let mut variants = [(at0, cx.p.missing_space), (usize::MAX, 0.0)];
+        match s.input.chars.get(at0) {
+            Some(' ') => variants[0] = (at0 + 1, 0.0),
+            Some(c) if SPACE_NEIGHBOURS.contains(c) => variants[1] = (at0 + 1, cx.p.mistyped_space),
+            _ => {}
         }
-        if at >= end {
-            continue;
+        for (at, join) in variants {
+            if at >= end {
+                continue;
+            }
+            split_second(cx, s, first, at, cost1 + join, end, completion);
         }
-        s.pool2.clear();
-        let spec = SearchSpec {
-            start: at,
-            end,
-            completion,
-            splits: false,
-            unigram: true,
-            to_pool2: true,
-        };
-        search(cx, s, &spec);
-        compact_pool(&mut s.pool2, 2);
-        let lm1 = (cx.lm)(first);
-        for i in 0..s.pool2.len() {
-            let c2 = s.pool2[i];
-            let cost = cost1 + join + c2.cost;
-            let lm = lm1 + c2.lm_log10;
-            let score = -cost + cx.p.lm_weight * LN10 * lm;
-            s.pool.push(Candidate {
-                id: first,
-                second: Some(c2.id),
-                score,
-                cost,
-                lm_log10: lm,
-                completion: c2.completion,
-            });
-        }
-        if s.pool.len() >= cx.p.pool {
-            compact_pool(&mut s.pool, cx.p.pool / 4);
-        }
+    }
+}
+
+/// Letters whose key touches the space bar on QWERTY.
+const SPACE_NEIGHBOURS: [char; 5] = ['c', 'v', 'b', 'n', 'm'];
+
+/// Two-word candidates `first` + a word decoded from `at..end`, `cost1` spent so far.
+fn split_second(
+    cx: &Ctx,
+    s: &mut Scratch,
+    first: u32,
+    at: usize,
+    cost1: f32,
+    end: usize,
+    completion: bool,
+) {
+    s.pool2.clear();
+    let spec = SearchSpec {
+        start: at,
+        end,
+        completion,
+        splits: false,
+        unigram: true,
+        to_pool2: true,
+    };
+    search(cx, s, &spec);
+    compact_pool(&mut s.pool2, 2);
+    let lm1 = (cx.lm)(first);
+    for i in 0..s.pool2.len() {
+        let c2 = s.pool2[i];
+        let cost = cost1 + c2.cost;
+        let lm = lm1 + c2.lm_log10;
+        let score = -cost + cx.p.lm_weight * LN10 * lm;
+        s.pool.push(Candidate {
+            id: first,
+            second: Some(c2.id),
+            score,
+            cost,
+            lm_log10: lm,
+            completion: c2.completion,
+        });
+    }
+    if s.pool.len() >= cx.p.pool {
+        compact_pool(&mut s.pool, cx.p.pool / 4);
     }
 }
