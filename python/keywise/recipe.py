@@ -45,7 +45,7 @@ def default_recipe(shared: Path) -> dict[str, object]:
             {"path": str(shared / f"{CLINICAL}/aci_bench_notes.txt"), "weight": 1},
             {"path": str(shared / f"{CLINICAL}/mts_dialog_notes.txt"), "weight": 1},
         ],
-        "domain_weight": 0.5,
+        "domain_weight": 0.6,
         "cache_weight": 0.03,
         "length_weight": 0.5,
         "domain_order": 4,
