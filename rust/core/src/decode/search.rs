@@ -687,7 +687,10 @@ pub(crate) fn decode_splits(cx: &Ctx, s: &mut Scratch, end: usize, completion: b
         let mut variants = [(at0, cx.p.missing_space), (usize::MAX, 0.0)];
         match s.input.chars.get(at0) {
             Some(' ') => variants[0] = (at0 + 1, 0.0),
-            Some(c) if SPACE_NEIGHBOURS.contains(c) => variants[1] = (at0 + 1, cx.p.mistyped_space),
+            // Only after a first word typed cleanly: each variant is one more search.
+            Some(c) if SPACE_NEIGHBOURS.contains(c) && cost1 < 1.0 => {
+                variants[1] = (at0 + 1, cx.p.mistyped_space)
+            }
             _ => {}
         }
         for (at, join) in variants {
