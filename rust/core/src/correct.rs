@@ -201,7 +201,7 @@ impl Engine {
                 .decode(&vocab, cur.partial, taps, &lm, &opts, scratch, cands)?;
             let ln10 = std::f32::consts::LN_10;
             for c in cands.iter() {
-                let text = self.candidate_text(c.id, c.second, &cur, cur.sentence_start);
+                let text = self.candidate_text(c.id, c.second, &cur);
                 let literal =
                     c.second.is_none() && self.lexicon.key(c.id).starts_with(folded.as_str());
                 if let Some(existing) = out.iter_mut().find(|s| s.text == text) {
@@ -265,7 +265,7 @@ impl Engine {
             return Ok(self.case_fix(cur.partial, cur.sentence_start, level, known));
         };
         Ok(Some({
-            let mut text = self.candidate_text(c.id, c.second, &cur, cur.sentence_start);
+            let mut text = self.candidate_text(c.id, c.second, &cur);
             let before = trimmed.strip_suffix(cur.partial).unwrap_or("");
             if c.second.is_none() && !cur.sentence_start && !after_capitalised(before) {
                 self.untitle(c.id, cur.partial, &mut text);
@@ -359,9 +359,8 @@ impl Engine {
         id: u32,
         second: Option<u32>,
         cur: &crate::engine::Cursor<'_>,
-        sentence_start: bool,
     ) -> String {
-        let first = self.surface(id, cur.partial, sentence_start);
+        let first = self.surface(id, cur.partial, cur.sentence_start);
         match second {
             Some(s) => format!("{first} {}", self.lexicon.display(s)),
             None => first,
