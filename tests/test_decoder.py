@@ -138,13 +138,47 @@ def test_title_case_display_forms_are_lowered_in_running_text(eng: keywise.Engin
 
 
 def test_a_letter_hit_for_the_space_bar_splits_two_words(eng: keywise.Engine) -> None:
-    # c, v, b, n, m touch the space bar: "thiscis" is "this is", "ofvMarch" is "of March".
+    # Typed without coordinates, a letter whose key borders the space bar (x, c, v, b, n on
+    # QWERTY, from the layout's geometry) may be the space: "thiscis" is "this is".
     for text, want in [("Yes thiscis ", "this is"), ("I have Buddy Guy ofvMarch ", "of March")]:
         r = eng.correction(text)
         assert r is not None and r[0].text == want and r[1], text
-    # Any other letter is not a space.
-    r = eng.correction("Yes thisxis ")
-    assert r is None or r[0].text != "this is"
+    # A letter far from the space bar is not a space.
+    for text in ["Yes thisris ", "Yes thisqis "]:
+        r = eng.correction(text)
+        assert r is None or r[0].text != "this is", text
+
+
+def test_a_tap_on_the_space_bar_edge_is_a_space(eng: keywise.Engine) -> None:
+    # With taps, how near the tap fell to the space bar decides: a "z" tapped just left of
+    # the bar, or a "." glued between words ("for.helping") tapped just right of it.
+    c = centres(eng)
+    space_x, space_y = c[" "]
+    near_left, near_right = (space_x - 2.7, space_y - 0.1), (space_x + 2.7, space_y - 0.1)
+    word = "pleasezconfirm"
+    taps = taps_for(eng, word)
+    taps[6] = near_left
+    r = eng.correction("Thanks " + word + " ", taps)
+    assert r is not None and r[0].text == "please confirm" and r[1]
+    taps[6] = c["z"]  # dead on the z key: a z, not a space
+    r = eng.correction("Thanks " + word + " ", taps)
+    assert r is None or r[0].text != "please confirm"
+    # The taps cover the whole glued token: that token is the word replaced.
+    word = "for.helping"
+    taps = [c.get(ch, near_right) for ch in word]
+    r = eng.correction("Thanks " + word + " ", taps)
+    assert r is not None and r[0].text == "for helping" and r[1]
+    taps[3] = c["p"]  # a "." tapped far from the space bar stays a full stop
+    r = eng.correction("Thanks " + word + " ", taps)
+    assert r is None or " " not in r[0].text
+    # Without taps (a hardware keyboard) the glued full stop is left alone.
+    r = eng.correction("Thanks " + word + " ")
+    assert r is None or " " not in r[0].text
+    # Abbreviations and numbers are not glued words.
+    for text in ["It is e.g ", "It costs 3.50 "]:
+        w = text.split()[-1]
+        r = eng.correction(text, [near_right if not ch.isalnum() else c.get(ch, c["a"]) for ch in w])
+        assert r is None or " " not in r[0].text, text
 
 
 def test_sentence_start_is_capitalised(eng: keywise.Engine) -> None:

@@ -359,7 +359,8 @@ def test_sliding_window_reuses_state(pack):
 
 # ---------------------------------------------------------------- reranking
 
-def test_rerank_mixture_formula(pack):
+def test_rerank_mixture_formula(pack, monkeypatch):
+    monkeypatch.setattr(neural, "RERANK_MAX_PIECES", neural.MAX_WORD_PIECES)  # the tiny tokenizer splits words finely
     d, _ = pack
     lm = neural.NeuralLM.load(d)
     pool = [Suggestion("pain", -1.0), Suggestion("fever", -1.5), Suggestion("cough", -2.0)]
@@ -371,7 +372,8 @@ def test_rerank_mixture_formula(pack):
     assert all(isinstance(s, Suggestion) and s.kind == "next" for s in out)
 
 
-def test_rerank_weight_extremes_and_k(pack):
+def test_rerank_weight_extremes_and_k(pack, monkeypatch):
+    monkeypatch.setattr(neural, "RERANK_MAX_PIECES", neural.MAX_WORD_PIECES)
     d, _ = pack
     lm = neural.NeuralLM.load(d)
     words = ["pain", "fever", "cough", "the", "and", "denies"]
@@ -492,16 +494,17 @@ def test_perplexity_mixture_arithmetic():
     assert perplexities([]) == {"words": 0}
 
 
-def test_rerank_long_word_counts_as_zero_neural(pack, tokenizer_bytes):
+def test_rerank_long_word_keeps_its_ngram_score(pack, tokenizer_bytes):
     d, _ = pack
     lm = neural.NeuralLM.load(d)
     sp = spm.SentencePieceProcessor()
     sp.LoadFromSerializedProto(tokenizer_bytes)
     long_word = "shortnessabdominaltendernessquadrant"
-    assert len(sp.encode(long_word)) > neural.MAX_WORD_PIECES
+    assert len(sp.encode(long_word)) > neural.RERANK_MAX_PIECES
     out = lm.rerank("the ", [Suggestion(long_word, -1.0), Suggestion("pain", -1.0)], k=2)
     got = {s.text: s.score for s in out}
-    assert got[long_word] == pytest.approx(-1.0 + math.log10(0.5))
+    assert got[long_word] == pytest.approx(-1.0)
+    assert got["pain"] != pytest.approx(-1.0)  # scored words are mixed
     assert lm.word_log10_probs("the ", [long_word])[0] != lm.word_log10_probs("the ", [long_word])[0]  # nan
 
 

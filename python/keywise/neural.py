@@ -31,7 +31,10 @@ FORMAT = "keywise-neural"
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 64 << 20  # refuse to hash/parse anything larger: not a model of ours
 MAX_CONTEXT_CHARS = 300
-MAX_WORD_PIECES = 8  # longer (rare) candidates keep their n-gram score; bounds the batched depth
+MAX_WORD_PIECES = 8  # longer (rare) words are not scored; bounds the batched depth
+# Reranking scores at most this many pieces a word; longer candidates keep their n-gram score
+# (held-out notes: p99 2.40 -> 1.76 ms, KSR 64.78 -> 64.79: `python -m benches.neural_depth`).
+RERANK_MAX_PIECES = 3
 MIN_REUSE_PIECES = 32  # overlap needed to reuse a state built on other text
 MAX_SKIP = 24  # leading pieces of a window that may be missing from a reused state
 PATH_KEEP = 384  # pieces of state history kept for reuse
@@ -415,7 +418,9 @@ class NeuralLM:
         with self._lock:
             return self._word_log10_probs(text, list(words), next_word)
 
-    def _word_log10_probs(self, text: str, words: list[str], next_word: bool = False) -> list[float]:
+    def _word_log10_probs(
+        self, text: str, words: list[str], next_word: bool = False, max_pieces: int = MAX_WORD_PIECES
+    ) -> list[float]:
         context, truncated, attached = self._split(text, next_word)
         ids = self._encode_context(context, truncated)
         seqs_full = [self._pieces(attached + w) for w in words]
@@ -427,7 +432,7 @@ class NeuralLM:
         pos, h, c, lp = self._context_state(ids)
         key = (self._epoch, pos)
         result = [float("nan")] * len(words)
-        idx = [i for i, s in enumerate(seqs_full) if 0 < len(s) <= MAX_WORD_PIECES]
+        idx = [i for i, s in enumerate(seqs_full) if 0 < len(s) <= max_pieces]
         if idx:
             lnp = self._score_words(key, h, c, lp, [seqs_full[i] for i in idx])
             for i, v in zip(idx, lnp):
@@ -439,7 +444,8 @@ class NeuralLM:
         """Rescore the n-gram/decoder pool with the neural model and return the best ``k``.
 
         score = log10((1 - w) * 10**ngram_score + w * P_neural(word | text)), w = mix_weight.
-        Shortcuts keep their score; words too long to score count as P_neural = 0.
+        Shortcuts keep their score; words too long to score keep their n-gram score (P_neural taken
+        as P_ngram: unknown, not zero).
         """
         if not isinstance(text, str):
             raise _input_error("text must be a string")
@@ -457,12 +463,11 @@ class NeuralLM:
         w = self.mix_weight
         scorable = [i for i, s in enumerate(pool) if getattr(s, "kind", "") != "shortcut" and s.text.strip()]
         neural: dict[int, float] = {}
-        scorable_set = set(scorable)
         if scorable and w > 0.0:
             # All "next" means the engine saw a word boundary at the cursor, even after "59-".
             next_word = all(getattr(pool[i], "kind", "") == "next" for i in scorable)
             with self._lock:
-                vals = self._word_log10_probs(text, [pool[i].text for i in scorable], next_word)
+                vals = self._word_log10_probs(text, [pool[i].text for i in scorable], next_word, RERANK_MAX_PIECES)
             neural = {i: v for i, v in zip(scorable, vals) if math.isfinite(v)}
         scored = []
         for i, item in enumerate(pool):
@@ -471,8 +476,6 @@ class NeuralLM:
                 s = -99.0
             if i in neural:
                 s = math.log10((1.0 - w) * 10.0**s + w * 10.0 ** neural[i])
-            elif i in scorable_set and w < 1.0:
-                s += math.log10(1.0 - w)  # too long to score: its neural share is ~0 anyway
             scored.append((s, i))
         scored.sort(key=lambda t: (-t[0], t[1]))
         out, seen = [], set()

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 
 use crate::decode::{self, Candidate, Correction, DecodeOptions, Level, Tap, TrieIndex, Vocab};
-use crate::engine::{Engine, Suggestion, SuggestionKind, MAX_K};
+use crate::engine::{Cursor, Engine, Suggestion, SuggestionKind, MAX_K};
 use crate::error::{Error, Result};
 use crate::lexicon::Lexicon;
 use crate::text;
@@ -235,9 +235,21 @@ impl Engine {
         known_to_user: &dyn Fn(&str) -> bool,
     ) -> Result<Option<AutocorrectResult>> {
         let trimmed = text.strip_suffix(' ').unwrap_or(text);
-        let cur = self.parse(trimmed);
+        let mut cur = self.parse(trimmed);
         if cur.partial.is_empty() {
             return Ok(None);
+        }
+        // Taps for more than the word at the cursor, over a token like "for.helping": the
+        // taps say what the user typed as one word, and the "." may be a missed space bar.
+        let glued = taps
+            .filter(|t| t.len() > cur.partial.chars().count())
+            .and_then(|t| glued_span(trimmed, t.len()));
+        if let Some(g) = glued {
+            let head = &trimmed[..trimmed.len() - g.len()];
+            cur = Cursor {
+                partial: g,
+                ..self.parse(head)
+            };
         }
         let taps = taps.map(|t| &t[t.len().saturating_sub(cur.partial.chars().count())..]);
         Self::check_taps(cur.partial, taps)?;
@@ -262,6 +274,9 @@ impl Engine {
             )
         })?;
         let Some(c) = c else {
+            if glued.is_some() {
+                return Ok(None);
+            }
             return Ok(self.case_fix(cur.partial, cur.sentence_start, level, known));
         };
         Ok(Some({
@@ -376,4 +391,19 @@ impl Engine {
     pub fn decoder(&self) -> &decode::Decoder {
         &self.decoder
     }
+}
+
+/// The last `n` characters of `text` when they are one glued token of words joined by "." or
+/// "," ("for.helping"; not "e.g." or "3.5"), starting after whitespace or at the start.
+fn glued_span(text: &str, n: usize) -> Option<&str> {
+    let start = text.char_indices().rev().nth(n.checked_sub(1)?)?.0;
+    let span = &text[start..];
+    let before_ok = text[..start]
+        .chars()
+        .next_back()
+        .is_none_or(char::is_whitespace);
+    let parts_ok = span
+        .split(['.', ','])
+        .all(|w| w.chars().count() >= 2 && w.chars().all(|c| c.is_alphabetic() || c == '\''));
+    (before_ok && parts_ok && span.contains(['.', ','])).then_some(span)
 }

@@ -68,6 +68,10 @@ struct Scratch {
     ids: Vec<u32>,
     /// Ids of the words before the cursor (the cache model's history).
     recent: Vec<u32>,
+    /// Words that followed the word before the cursor earlier in the text (bigram cache).
+    followers: Vec<u32>,
+    /// Every token id before the cursor, `u32::MAX` at sentence boundaries.
+    seq: Vec<u32>,
     scored: Vec<(f32, u32)>,
     folded: String,
 }
@@ -84,6 +88,8 @@ pub struct Engine {
     domain: Option<(NgramModel, f64)>,
     /// Weight of the cache model: words already used in the text come back.
     cache_weight: f64,
+    /// Weight of the bigram cache: after a word, what followed it earlier in the text.
+    cache_bigram_weight: f64,
     /// Exponent of the keystroke-saving factor in the ranking (0: rank by probability alone).
     length_weight: f32,
     num_id: u32,
@@ -128,6 +134,7 @@ impl Engine {
             lm,
             domain: None,
             cache_weight: 0.0,
+            cache_bigram_weight: 0.0,
             length_weight: 0.0,
             num_id,
             comma_id,
@@ -172,6 +179,16 @@ impl Engine {
             return Err(Error::corrupt("cache weight must be in 0..1"));
         }
         self.cache_weight = weight;
+        Ok(self)
+    }
+
+    /// Mix a bigram cache (what followed the previous word earlier in the text) with weight
+    /// `weight`; the two cache weights together stay below 1.
+    pub fn with_cache_bigram_weight(mut self, weight: f64) -> Result<Engine> {
+        if !(0.0..1.0).contains(&weight) || weight + self.cache_weight >= 1.0 {
+            return Err(Error::corrupt("cache weights must be in 0..1 together"));
+        }
+        self.cache_bigram_weight = weight;
         Ok(self)
     }
 
@@ -272,20 +289,33 @@ impl Engine {
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
             s.recent.clear();
+            s.seq.clear();
             for tok in text::tokens(before) {
                 match tok {
                     Token::Boundary | Token::LineBreak => {
                         state = self.start_state(tok == Token::LineBreak);
                         sentence_start = true;
+                        s.seq.push(u32::MAX);
                     }
                     t => {
                         let id = self.token_id(t, &mut s.folded);
                         if id >= FIRST_WORD && id != self.num_id && id != self.comma_id {
                             s.recent.push(id);
                         }
+                        s.seq.push(id);
                         state.push(id, keep);
                         sentence_start = false;
                     }
+                }
+            }
+            s.followers.clear();
+            if let Some((&prev, head)) = s.seq.split_last() {
+                if prev != u32::MAX && prev != UNK {
+                    let f = head
+                        .windows(2)
+                        .filter(|w| w[0] == prev && w[1] >= FIRST_WORD && w[1] != u32::MAX)
+                        .map(|w| w[1]);
+                    s.followers.extend(f);
                 }
             }
         });
@@ -358,9 +388,11 @@ impl Engine {
             ids,
             scored,
             recent,
+            followers,
             ..
         } = s;
         let recent: &[u32] = recent;
+        let followers: &[u32] = followers;
         ids.clear();
         scored.clear();
         if range.is_empty() {
@@ -378,6 +410,10 @@ impl Engine {
         if cache {
             ids.extend(recent.iter().filter(|id| range.contains(id)));
         }
+        let bigram = self.cache_bigram_weight > 0.0 && !followers.is_empty();
+        if bigram {
+            ids.extend(followers.iter().filter(|id| range.contains(id)));
+        }
         ids.sort_unstable();
         ids.dedup();
         for &id in ids.iter() {
@@ -385,10 +421,20 @@ impl Engine {
                 continue;
             }
             let mut p = self.log10_prob(&ctx, id);
-            if cache {
-                let c = recent.iter().filter(|&&r| r == id).count() as f64 / recent.len() as f64;
-                let mu = self.cache_weight;
-                p = ((1.0 - mu) * 10f64.powf(p as f64) + mu * c).log10() as f32;
+            if cache || bigram {
+                let share =
+                    |h: &[u32]| h.iter().filter(|&&r| r == id).count() as f64 / h.len() as f64;
+                let (mu, nu) = (
+                    self.cache_weight,
+                    if bigram {
+                        self.cache_bigram_weight
+                    } else {
+                        0.0
+                    },
+                );
+                let c = if cache { share(recent) } else { 0.0 };
+                let b = if bigram { share(followers) } else { 0.0 };
+                p = ((1.0 - mu - nu) * 10f64.powf(p as f64) + mu * c + nu * b).log10() as f32;
             }
             scored.push((p + self.saving_bonus(id, typed), id));
         }

@@ -36,6 +36,9 @@ pub struct Manifest {
     /// Weight of the cache model (words already in the text).
     #[serde(default)]
     pub cache_weight: f64,
+    /// Weight of the bigram cache (what followed the previous word earlier in the text).
+    #[serde(default)]
+    pub cache_bigram_weight: f64,
     /// Exponent of the keystroke-saving factor in the ranking.
     #[serde(default)]
     pub length_weight: f32,
@@ -95,6 +98,7 @@ pub fn load(dir: &Path) -> Result<Engine> {
     lm.verify().map_err(|e| e.in_file(&np))?;
     let mut engine = Engine::new(lexicon, lm)
         .and_then(|e| e.with_cache_weight(m.cache_weight))
+        .and_then(|e| e.with_cache_bigram_weight(m.cache_bigram_weight))
         .and_then(|e| e.with_length_weight(m.length_weight))
         .and_then(|e| match &m.decoder {
             Some(p) => e.with_decoder_params(p.clone()),
@@ -147,6 +151,9 @@ pub struct Recipe {
     /// Weight of the cache model.
     #[serde(default)]
     pub cache_weight: f64,
+    /// Weight of the bigram cache.
+    #[serde(default)]
+    pub cache_bigram_weight: f64,
     /// Exponent of the keystroke-saving factor in the ranking.
     #[serde(default)]
     pub length_weight: f32,
@@ -204,6 +211,7 @@ impl Recipe {
             domain_weight: 0.5,
             domain_order: 3,
             cache_weight: 0.05,
+            cache_bigram_weight: 0.0,
             length_weight: 0.0,
             medical_corpora: vec![],
             word_lists: vec![dir.join("words.txt")],
@@ -509,6 +517,7 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
         domain_ngram: (!recipe.domain_corpora.is_empty()).then(|| "ngram-domain.kwm".into()),
         domain_weight: recipe.domain_weight,
         cache_weight: recipe.cache_weight,
+        cache_bigram_weight: recipe.cache_bigram_weight,
         length_weight: recipe.length_weight,
         names: Some("names.txt".into()),
         abbreviations: has_abbrevs.then(|| "abbreviations.tsv".into()),

@@ -86,3 +86,43 @@ fn manifest_decoder_overrides_are_used_and_checked() {
         }
     }
 }
+
+#[test]
+fn bigram_cache_brings_back_what_followed_the_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = recipe(false);
+    r.cache_weight = 0.0;
+    pack::build(&r, dir.path(), &mut |_, _| {}).unwrap();
+    let text = "Discussed the metformin and the lisinopril. He stopped the ";
+    let rank = |e: &keywise_core::engine::Engine, w: &str| {
+        let mut out = Vec::new();
+        e.suggest(text, 20, &mut out).unwrap();
+        out.iter().position(|s| s.text == w)
+    };
+    let plain = pack::load(dir.path()).unwrap();
+    let cached = pack::load(dir.path())
+        .unwrap()
+        .with_cache_bigram_weight(0.3)
+        .unwrap();
+    // "the" was followed by "metformin" and "lisinopril" earlier: both rise.
+    for w in ["metformin", "lisinopril"] {
+        let after = rank(&cached, w).expect("cached word is offered");
+        assert!(rank(&plain, w).is_none_or(|before| after < before), "{w}");
+    }
+    // A sentence boundary before the cursor: no previous word, nothing to bring back.
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    plain
+        .suggest("Discussed the metformin. ", 5, &mut a)
+        .unwrap();
+    cached
+        .suggest("Discussed the metformin. ", 5, &mut b)
+        .unwrap();
+    assert_eq!(words(&a), words(&b));
+    // The two cache weights together must stay below one.
+    let e = pack::load(dir.path())
+        .unwrap()
+        .with_cache_weight(0.6)
+        .unwrap();
+    assert!(e.with_cache_bigram_weight(0.5).is_err());
+}

@@ -178,14 +178,20 @@ impl Decoder {
         let inp = &mut s.input;
         inp.chars.clear();
         inp.has_row.clear();
+        inp.space.clear();
         inp.table.clear();
         inp.k = k;
+        inp.tapped = taps.is_some();
+        let space = self.layout.key_index(' ');
         for (j, c) in typed.chars().enumerate() {
             let c = c.to_lowercase().next().unwrap_or(c);
             inp.chars.push(c);
             let at = inp.table.len();
+            let key = self.layout.key_index(c);
             match taps {
-                Some(taps) if self.layout.key_index(c).is_some() => {
+                Some(taps) => {
+                    // Off-layout characters ("." where the space bar was missed) still have a
+                    // tap: its row gives the space-bar cost, the letters fall back to rules.
                     let (x, y) = self.layout.clamp(taps[j].x, taps[j].y);
                     inp.table.resize(at + k, 0.0);
                     self.touch.tap_row(
@@ -194,9 +200,9 @@ impl Decoder {
                         offsets,
                         &mut inp.table[at..at + k],
                     );
-                    inp.has_row.push(true);
+                    inp.has_row.push(key.is_some());
                 }
-                _ => match self.layout.key_index(c) {
+                None => match key {
                     Some(t) => {
                         inp.table.extend_from_slice(self.touch.typed_row(t));
                         inp.has_row.push(true);
@@ -207,6 +213,11 @@ impl Decoder {
                     }
                 },
             }
+            let has_cost = taps.is_some() || key.is_some();
+            inp.space.push(match space {
+                Some(sp) if has_cost && c != ' ' => inp.table[at + sp],
+                _ => f32::INFINITY,
+            });
         }
         // Key-major copy for the search's inner loop.
         let n = inp.chars.len();

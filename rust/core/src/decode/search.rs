@@ -29,6 +29,11 @@ pub(crate) struct Input {
     /// where a position has no row; one contiguous column per trie character.
     pub(crate) cols: Vec<f32>,
     pub(crate) k: usize,
+    /// `space[j]`: cost that position j was meant as the space bar (its tap, else its key's
+    /// geometry; infinite off the layout without a tap).
+    pub(crate) space: Vec<f32>,
+    /// Whether the costs come from taps.
+    pub(crate) tapped: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -94,6 +99,7 @@ impl Scratch {
         let long = 2 * p.max_chars + 2;
         at_least(&mut self.input.chars, p.max_chars);
         at_least(&mut self.input.has_row, p.max_chars);
+        at_least(&mut self.input.space, p.max_chars);
         at_least(&mut self.input.table, p.max_chars * n_keys);
         at_least(&mut self.beam, b);
         at_least(&mut self.beam_rows, 2 * b * w);
@@ -130,6 +136,7 @@ impl Scratch {
         vec![
             self.input.chars.capacity(),
             self.input.has_row.capacity(),
+            self.input.space.capacity(),
             self.input.table.capacity(),
             self.beam.capacity(),
             self.beam_rows.capacity(),
@@ -687,9 +694,15 @@ pub(crate) fn decode_splits(cx: &Ctx, s: &mut Scratch, end: usize, completion: b
         let mut variants = [(at0, cx.p.missing_space), (usize::MAX, 0.0)];
         match s.input.chars.get(at0) {
             Some(' ') => variants[0] = (at0 + 1, 0.0),
-            // Only after a first word typed cleanly: each variant is one more search.
-            Some(c) if SPACE_NEIGHBOURS.contains(c) && cost1 < 1.0 => {
-                variants[1] = (at0 + 1, cx.p.mistyped_space)
+            // Only after a first word typed cleanly: each variant is one more search. Typed
+            // letters count when their key borders the space bar; a tap by how near it fell.
+            Some(_) if cost1 < 1.0 && s.input.space[at0] < SPACE_GATE => {
+                let touch = if s.input.tapped {
+                    s.input.space[at0]
+                } else {
+                    0.0
+                };
+                variants[1] = (at0 + 1, cx.p.mistyped_space + touch)
             }
             _ => {}
         }
@@ -702,8 +715,9 @@ pub(crate) fn decode_splits(cx: &Ctx, s: &mut Scratch, end: usize, completion: b
     }
 }
 
-/// Letters whose key touches the space bar on QWERTY.
-const SPACE_NEIGHBOURS: [char; 5] = ['c', 'v', 'b', 'n', 'm'];
+/// A position whose space-bar cost is below this (nats) may have been a missed space: on
+/// QWERTY the typed keys x, c, v, b, n qualify; a tap must land within about three spreads.
+pub(crate) const SPACE_GATE: f32 = 6.5;
 
 /// Two-word candidates `first` + a word decoded from `at..end`, `cost1` spent so far.
 fn split_second(

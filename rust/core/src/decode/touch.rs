@@ -49,7 +49,15 @@ impl TouchModel {
             .map(|k| {
                 let (sx, sy) = k
                     .spread
-                    .unwrap_or((p.spread_x * k.width.min(1.5), p.spread_y * k.height));
+                    // Taps spread along the whole space bar; other wide keys less so.
+                    .unwrap_or_else(|| {
+                        let w = if k.ch == ' ' {
+                            k.width
+                        } else {
+                            k.width.min(1.5)
+                        };
+                        (p.spread_x * w, p.spread_y * k.height)
+                    });
                 KeyModel {
                     x: k.x,
                     y: k.y,

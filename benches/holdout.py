@@ -1,0 +1,180 @@
+"""Held-out tuning on `train/` only: a pack built without the last 10% of the ACI-Bench train notes
+(and without the dialogues those notes were written from) and without the last 3,000 lines of
+the SGD train dialogues, scored on those held-out lines.
+
+    python -m benches.holdout build NAME ['{"recipe key": value}'] [--weights '{"file.txt": 2}']
+    python -m benches.holdout ksr NAME ['{"manifest key": value}'] [--lines N]
+    python -m benches.holdout kebbie NAME ['{"decoder key": value}'] [--on notes|sgd] [--lines N]
+
+`kebbie` needs the kebbie venv (benches/setup.sh --kebbie) and runs its evaluation on the
+held-out sentences with the pack's decoder parameters overridden as given.
+
+Why the dialogues go too: the train notes and dialogues are in the same encounter order, and a
+note is a summary of its dialogue, so keeping the held-out encounters' dialogues leaks their
+content. The cut in the dialogue file is taken by character fraction with a margin (the held-out
+notes start at 90.2% of the notes file; the dialogues are cut at 88%). MTS-Dialog is not held out:
+its back-translated copies (`mts_dialog_augmented.txt`) repeat the notes verbatim, in no order.
+
+Every figure used to choose a recipe constant comes from this script, never from `eval/`. Packs go
+under --work (default /tmp/keywise-holdout)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+NOTES = "corpora/clinical/train/aci_bench_notes.txt"
+DIALOGUES = "corpora/clinical/train/aci_bench_dialogues.txt"
+HOLD = 0.9
+DIALOGUE_CUT = 0.88
+SGD = "corpora/general/train/sgd_dialogues.txt"
+SGD_HELD = 3000
+
+
+def _shared() -> Path:
+    return Path(os.environ.get("KEYWISE_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+
+
+def split(shared: Path, work: Path) -> dict[str, Path]:
+    """Write the train part of the notes and dialogues and the held-out notes; return their paths."""
+    work.mkdir(parents=True, exist_ok=True)
+    notes = [l.rstrip("\n") for l in open(shared / NOTES, encoding="utf-8") if l.strip()]
+    cut = int(len(notes) * HOLD)
+    dialogues = [l.rstrip("\n") for l in open(shared / DIALOGUES, encoding="utf-8") if l.strip()]
+    total = sum(len(l) for l in dialogues)
+    kept, acc = [], 0
+    for line in dialogues:
+        acc += len(line)
+        if acc > total * DIALOGUE_CUT:
+            break
+        kept.append(line)
+    sgd = [l.rstrip("\n") for l in open(shared / SGD, encoding="utf-8") if l.strip()]
+    out = {
+        "notes": work / "train_notes.txt",
+        "dialogues": work / "train_dialogues.txt",
+        "held": work / "held_notes.txt",
+        "sgd": work / "train_sgd.txt",
+        "held_sgd": work / "held_sgd.txt",
+    }
+    out["sgd"].write_text("\n".join(sgd[:-SGD_HELD]) + "\n", encoding="utf-8")
+    out["held_sgd"].write_text("\n".join(sgd[-SGD_HELD:]) + "\n", encoding="utf-8")
+    out["notes"].write_text("\n".join(notes[:cut]) + "\n", encoding="utf-8")
+    out["dialogues"].write_text("\n".join(kept) + "\n", encoding="utf-8")
+    out["held"].write_text("\n".join(notes[cut:]) + "\n", encoding="utf-8")
+    return out
+
+
+def _swap(node: object, paths: dict[str, str]) -> object:
+    if isinstance(node, dict):
+        return {k: _swap(v, paths) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_swap(v, paths) for v in node]
+    return paths.get(node, node) if isinstance(node, str) else node
+
+
+def build(name: str, over: dict[str, object], weights: dict[str, int], work: Path) -> Path:
+    from keywise import _native
+    from keywise.recipe import default_recipe
+
+    shared = _shared()
+    parts = split(shared, work)
+    recipe = default_recipe(shared)
+    recipe = _swap(
+        recipe,
+        {
+            str(shared / NOTES): str(parts["notes"]),
+            str(shared / DIALOGUES): str(parts["dialogues"]),
+            str(shared / SGD): str(parts["sgd"]),
+        },
+    )
+    assert isinstance(recipe, dict)
+    for c in recipe["corpora"]:
+        for suffix, w in weights.items():
+            if c["path"].endswith(suffix):
+                c["weight"] = w
+    recipe.update(over)
+    out = work / "packs" / name
+    if out.exists():
+        shutil.rmtree(out)
+    t = time.time()
+    manifest = json.loads(_native.build_pack(json.dumps(recipe), str(out), lambda _s, _f: None))
+    stats = manifest["stats"]
+    size = stats["ngram_bytes"] + stats.get("domain_ngram_bytes", 0) + stats["lexicon_bytes"]
+    print(f"{name}: built in {time.time() - t:.0f} s, n-gram + lexicon files {size / 1e6:.2f} MB")
+    return out
+
+
+def ksr(name: str, over: dict[str, object], lines: int | None, work: Path) -> float:
+    import keywise
+    from keywise.eval import ksr as K
+
+    pack = work / "packs" / name
+    if over:
+        tmp = work / "packs" / (name + ".tmp")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        shutil.copytree(pack, tmp)
+        man = json.loads((tmp / "manifest.json").read_text())
+        man.update(over)
+        (tmp / "manifest.json").write_text(json.dumps(man))
+        pack = tmp
+    engine = keywise.Engine.load(pack, neural=False)
+    held = K.read_lines(split(_shared(), work)["held"], lines)
+    r = K.run_ksr(lambda c, k: [s.text for s in engine.suggest(c, k=k)], held, k=3)
+    print(f"{name} {json.dumps(over) if over else ''}: held-out KSR k=3 {100 * r.ksr:.3f}% ({len(held)} lines)")
+    return r.ksr
+
+
+def kebbie(name: str, decoder: dict[str, object], on: str, lines: int, work: Path) -> dict[str, object]:
+    import subprocess
+
+    from keywise.eval import kebbie as KB
+
+    src = work / "packs" / name
+    pack = work / "packs" / (name + ".keb")
+    if pack.exists():
+        shutil.rmtree(pack)
+    shutil.copytree(src, pack)
+    man = json.loads((pack / "manifest.json").read_text())
+    if decoder:
+        man["decoder"] = {**(man.get("decoder") or {}), **decoder}
+    (pack / "manifest.json").write_text(json.dumps(man))
+    held = split(_shared(), work)["held" if on == "notes" else "held_sgd"]
+    sents = work / f"keb_{on}.txt"
+    sents.write_text("\n".join(KB.sentences(held, lines)) + "\n", encoding="utf-8")
+    out = work / f"keb_{name}_{on}.json"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "python"))
+    cmd = [str(KB.kebbie_python()), "-m", "keywise.eval.kebbie", "--worker", str(sents), str(out)]
+    subprocess.run(cmd + ["--seed", "42", "--procs", "1", "--pack", str(pack)], env=env, check=True, capture_output=True)
+    summary = json.loads(out.read_text())["summary"]
+    print(name, on, json.dumps(decoder), {k: v for k, v in summary.items() if not k.endswith("_n")})
+    return summary
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benches.holdout")
+    ap.add_argument("cmd", choices=["build", "ksr", "kebbie"])
+    ap.add_argument("name")
+    ap.add_argument("overrides", nargs="?", default="{}")
+    ap.add_argument("--weights", default="{}", help="corpus weights by file name suffix (build)")
+    ap.add_argument("--lines", type=int, default=None)
+    ap.add_argument("--on", choices=["notes", "sgd"], default="sgd", help="kebbie: which held-out lines")
+    ap.add_argument("--work", type=Path, default=Path("/tmp/keywise-holdout"))
+    a = ap.parse_args(argv)
+    over = json.loads(a.overrides)
+    if a.cmd == "build":
+        build(a.name, over, json.loads(a.weights), a.work)
+    elif a.cmd == "ksr":
+        ksr(a.name, over, a.lines, a.work)
+    else:
+        kebbie(a.name, over, a.on, a.lines or 3000, a.work)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
