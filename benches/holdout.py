@@ -15,8 +15,8 @@ content. The cut in the dialogue file is taken by character fraction with a marg
 notes start at 90.2% of the notes file; the dialogues are cut at 88%). MTS-Dialog is not held out:
 its back-translated copies (`mts_dialog_augmented.txt`) repeat the notes verbatim, in no order.
 
-Every figure used to choose a recipe constant comes from this script, never from `eval/`. Packs go
-under --work (default /tmp/keywise-holdout)."""
+Every figure used to choose a recipe constant comes from this script, never from `eval/`. `build`
+writes the split and the pack under --work (default /tmp/keywise-holdout); `ksr` and `kebbie` use them."""
 
 from __future__ import annotations
 
@@ -40,8 +40,19 @@ def _shared() -> Path:
     return Path(os.environ.get("KEYWISE_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
 
 
+def paths(work: Path) -> dict[str, Path]:
+    """Where the split's files live under `work`."""
+    return {
+        "notes": work / "train_notes.txt",
+        "dialogues": work / "train_dialogues.txt",
+        "held": work / "held_notes.txt",
+        "sgd": work / "train_sgd.txt",
+        "held_sgd": work / "held_sgd.txt",
+    }
+
+
 def split(shared: Path, work: Path) -> dict[str, Path]:
-    """Write the train part of the notes and dialogues and the held-out notes; return their paths."""
+    """Write the train parts of the notes, dialogues and SGD and their held-out lines."""
     work.mkdir(parents=True, exist_ok=True)
     notes = [l.rstrip("\n") for l in open(shared / NOTES, encoding="utf-8") if l.strip()]
     cut = int(len(notes) * HOLD)
@@ -54,19 +65,28 @@ def split(shared: Path, work: Path) -> dict[str, Path]:
             break
         kept.append(line)
     sgd = [l.rstrip("\n") for l in open(shared / SGD, encoding="utf-8") if l.strip()]
-    out = {
-        "notes": work / "train_notes.txt",
-        "dialogues": work / "train_dialogues.txt",
-        "held": work / "held_notes.txt",
-        "sgd": work / "train_sgd.txt",
-        "held_sgd": work / "held_sgd.txt",
-    }
+    out = paths(work)
     out["sgd"].write_text("\n".join(sgd[:-SGD_HELD]) + "\n", encoding="utf-8")
     out["held_sgd"].write_text("\n".join(sgd[-SGD_HELD:]) + "\n", encoding="utf-8")
     out["notes"].write_text("\n".join(notes[:cut]) + "\n", encoding="utf-8")
     out["dialogues"].write_text("\n".join(kept) + "\n", encoding="utf-8")
     out["held"].write_text("\n".join(notes[cut:]) + "\n", encoding="utf-8")
     return out
+
+
+def _variant(work: Path, name: str, suffix: str, update: dict[str, object]) -> Path:
+    """The pack `name`, or a copy of it whose manifest has `update` applied."""
+    pack = work / "packs" / name
+    if not update:
+        return pack
+    tmp = work / "packs" / f"{name}.{suffix}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    shutil.copytree(pack, tmp)
+    man = json.loads((tmp / "manifest.json").read_text())
+    man.update(update)
+    (tmp / "manifest.json").write_text(json.dumps(man))
+    return tmp
 
 
 def _swap(node: object, paths: dict[str, str]) -> object:
@@ -113,45 +133,21 @@ def ksr(name: str, over: dict[str, object], lines: int | None, work: Path) -> fl
     import keywise
     from keywise.eval import ksr as K
 
-    pack = work / "packs" / name
-    if over:
-        tmp = work / "packs" / (name + ".tmp")
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        shutil.copytree(pack, tmp)
-        man = json.loads((tmp / "manifest.json").read_text())
-        man.update(over)
-        (tmp / "manifest.json").write_text(json.dumps(man))
-        pack = tmp
+    pack = _variant(work, name, "ksr", over)
     engine = keywise.Engine.load(pack, neural=False)
-    held = K.read_lines(split(_shared(), work)["held"], lines)
+    held = K.read_lines(paths(work)["held"], lines)
     r = K.run_ksr(lambda c, k: [s.text for s in engine.suggest(c, k=k)], held, k=3)
     print(f"{name} {json.dumps(over) if over else ''}: held-out KSR k=3 {100 * r.ksr:.3f}% ({len(held)} lines)")
     return r.ksr
 
 
 def kebbie(name: str, decoder: dict[str, object], on: str, lines: int, work: Path) -> dict[str, object]:
-    import subprocess
-
     from keywise.eval import kebbie as KB
 
-    src = work / "packs" / name
-    pack = work / "packs" / (name + ".keb")
-    if pack.exists():
-        shutil.rmtree(pack)
-    shutil.copytree(src, pack)
-    man = json.loads((pack / "manifest.json").read_text())
-    if decoder:
-        man["decoder"] = {**(man.get("decoder") or {}), **decoder}
-    (pack / "manifest.json").write_text(json.dumps(man))
-    held = split(_shared(), work)["held" if on == "notes" else "held_sgd"]
-    sents = work / f"keb_{on}.txt"
-    sents.write_text("\n".join(KB.sentences(held, lines)) + "\n", encoding="utf-8")
-    out = work / f"keb_{name}_{on}.json"
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "python"))
-    cmd = [str(KB.kebbie_python()), "-m", "keywise.eval.kebbie", "--worker", str(sents), str(out)]
-    subprocess.run(cmd + ["--seed", "42", "--procs", "1", "--pack", str(pack)], env=env, check=True, capture_output=True)
-    summary = json.loads(out.read_text())["summary"]
+    man = json.loads((work / "packs" / name / "manifest.json").read_text())
+    pack = _variant(work, name, "keb", {"decoder": {**(man.get("decoder") or {}), **decoder}} if decoder else {})
+    held = paths(work)["held" if on == "notes" else "held_sgd"]
+    summary = KB.run(KB.sentences(held, lines), seed=42, pack=str(pack), procs=1)["summary"]
     print(name, on, json.dumps(decoder), {k: v for k, v in summary.items() if not k.endswith("_n")})
     return summary
 

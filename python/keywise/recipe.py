@@ -47,8 +47,9 @@ def default_recipe(shared: Path) -> dict[str, object]:
         ],
         "domain_weight": 0.6,
         "cache_weight": 0.03,
-        # What followed the previous word earlier in the text (held-out notes KSR 63.41 -> 63.48;
-        # `python -m benches.holdout ksr base '{"cache_bigram_weight": 0.02}'`).
+        # What followed the previous word earlier in the text (held-out notes KSR 63.41 -> 63.48:
+        # `python -m benches.holdout build base`, then `... ksr base '{"cache_bigram_weight": 0}'`
+        # against `... ksr base`).
         "cache_bigram_weight": 0.02,
         "length_weight": 0.5,
         "domain_order": 4,

@@ -221,6 +221,33 @@ def run_worker(argv: list[str]) -> int:
     return 0
 
 
+def run(sents: list[str], seed: int = 42, pack: str | None = None, procs: int = 0, mistakes: int = 0) -> dict[str, Any]:
+    """kebbie's evaluation of `pack` on `sents`, in the kebbie venv: {"summary": ..., "results": ...}.
+    Raises RuntimeError (with no typed text) when the run fails."""
+    py = kebbie_python()
+    if not py.exists():
+        raise RuntimeError(f"no kebbie interpreter at {py}; run benches/setup.sh --kebbie")
+    procs = procs or min(2, os.cpu_count() or 1)
+    with tempfile.TemporaryDirectory(prefix="keywise-kebbie-") as tmp:
+        src = Path(tmp) / "sentences.txt"
+        src.write_text("\n".join(sents) + "\n", encoding="utf-8")
+        dst = Path(tmp) / "results.json"
+        cmd = [str(py), "-m", "keywise.eval.kebbie", "--worker", str(src), str(dst)]
+        cmd += ["--seed", str(seed), "--procs", str(procs)]
+        if pack:
+            cmd += ["--pack", str(pack)]
+        if mistakes:
+            cmd += ["--mistakes", str(mistakes)]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(SRC) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        rc = subprocess.run(cmd, env=env, check=False).returncode
+        if rc != 0 or not dst.is_file():
+            err = RuntimeError(f"the kebbie run failed (exit {rc})")
+            err.rc = rc or 1  # type: ignore[attr-defined]
+            raise err
+        return json.loads(dst.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
 def main(args: argparse.Namespace) -> int:
     """``keywise eval kebbie FILE``: run kebbie (in its venv) on the sentences of FILE."""
     path = Path(args.file)
@@ -231,28 +258,15 @@ def main(args: argparse.Namespace) -> int:
     if not sents:
         print("keywise eval kebbie: no sentences in the file", file=sys.stderr)
         return 2
-    py = kebbie_python()
-    if not py.exists():
-        print(f"keywise eval kebbie: no kebbie interpreter at {py}; run benches/setup.sh --kebbie", file=sys.stderr)
+    if not kebbie_python().exists():
+        print(f"keywise eval kebbie: no kebbie interpreter at {kebbie_python()}; run benches/setup.sh --kebbie", file=sys.stderr)
         return 2
-    procs = int(getattr(args, "procs", 0) or min(2, os.cpu_count() or 1))
-    with tempfile.TemporaryDirectory(prefix="keywise-kebbie-") as tmp:
-        src = Path(tmp) / "sentences.txt"
-        src.write_text("\n".join(sents) + "\n", encoding="utf-8")
-        dst = Path(tmp) / "results.json"
-        cmd = [str(py), "-m", "keywise.eval.kebbie", "--worker", str(src), str(dst)]
-        cmd += ["--seed", str(args.seed), "--procs", str(procs)]
-        if getattr(args, "pack", None):
-            cmd += ["--pack", str(args.pack)]
-        if getattr(args, "mistakes", 0):
-            cmd += ["--mistakes", str(args.mistakes)]
-        env = dict(os.environ)
-        env["PYTHONPATH"] = str(SRC) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        rc = subprocess.run(cmd, env=env, check=False).returncode
-        if rc != 0 or not dst.is_file():
-            print(f"keywise eval kebbie: the kebbie run failed (exit {rc})", file=sys.stderr)
-            return rc or 1
-        out = json.loads(dst.read_text(encoding="utf-8"))
+    try:
+        out = run(sents, args.seed, getattr(args, "pack", None), int(getattr(args, "procs", 0) or 0),
+                  int(getattr(args, "mistakes", 0) or 0))
+    except RuntimeError as exc:
+        print(f"keywise eval kebbie: {exc}", file=sys.stderr)
+        return int(getattr(exc, "rc", 1))
     s = out["summary"]
     s["sentences"] = len(sents)
     s["seed"] = args.seed

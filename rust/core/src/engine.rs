@@ -309,6 +309,9 @@ impl Engine {
                 }
             }
             s.followers.clear();
+            if self.cache_bigram_weight == 0.0 {
+                return;
+            }
             if let Some((&prev, head)) = s.seq.split_last() {
                 if prev != u32::MAX && prev != UNK {
                     let f = head

@@ -215,7 +215,7 @@ impl Decoder {
             }
             let has_cost = taps.is_some() || key.is_some();
             inp.space.push(match space {
-                Some(sp) if has_cost && c != ' ' => inp.table[at + sp],
+                Some(sp) if has_cost => inp.table[at + sp],
                 _ => f32::INFINITY,
             });
         }

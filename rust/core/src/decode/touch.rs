@@ -49,15 +49,8 @@ impl TouchModel {
             .map(|k| {
                 let (sx, sy) = k
                     .spread
-                    // Taps spread along the whole space bar; other wide keys less so.
-                    .unwrap_or_else(|| {
-                        let w = if k.ch == ' ' {
-                            k.width
-                        } else {
-                            k.width.min(1.5)
-                        };
-                        (p.spread_x * w, p.spread_y * k.height)
-                    });
+                    // Taps spread along the whole key: the space bar's reach the letters above it.
+                    .unwrap_or((p.spread_x * k.width, p.spread_y * k.height));
                 KeyModel {
                     x: k.x,
                     y: k.y,
