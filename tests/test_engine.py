@@ -157,6 +157,19 @@ def test_default_pack_loads_and_predicts() -> None:
     assert keywise.DEFAULT_PACK == REPO / "models" / "en-clinical"
 
 
+def test_words_that_go_on_past_a_joiner() -> None:
+    eng = Engine.load(neural=False)
+    # "x-", "I'" and "patient’" are words being typed: completions, in the user's apostrophe.
+    assert "x-ray" in texts(eng.suggest("a chest x-", k=5))
+    assert "I'm" in texts(eng.suggest("Thank you. I'", k=5))
+    assert "patient’s" in texts(eng.suggest("the patient’"))
+    assert all(s.kind == "completion" for s in eng.suggest("she has non-"))
+    # Taps for the letters before the joiner only are read as typed, not an error.
+    assert "x-ray" in texts(eng.suggest("a chest x-", k=5, taps=[(5.5, 2.0)]))
+    # Not a finished word to correct.
+    assert eng.correction("a chest x- ") is None
+
+
 def test_cli_suggest(capsys: pytest.CaptureFixture[str], tiny_pack: Path) -> None:
     from keywise.cli import main
 

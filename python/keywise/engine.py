@@ -82,8 +82,9 @@ class Engine:
         self, text: str, k: int = 3, taps: Sequence[tuple[float, float]] | None = None
     ) -> list[Suggestion]:
         """Suggestions for `text`, everything before the cursor: completions of the partial word
-        at the cursor, or next words after a space. `taps`: one (x, y) point in layout units
-        (see `layout()`) per character of the partial word; the decoder then reads them."""
+        at the cursor, or next words after a space. The partial word includes a trailing hyphen
+        or apostrophe that words continue ("x-" -> "x-ray"). `taps`: one (x, y) point in layout
+        units (see `layout()`) per character of the partial word; the decoder then reads them."""
         text = _check_text(text)
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= _MAX_K:
             raise InputError(f"k must be an int in 1..{_MAX_K}")

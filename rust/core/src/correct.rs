@@ -11,6 +11,9 @@ use crate::error::{Error, Result};
 use crate::lexicon::Lexicon;
 use crate::text;
 
+/// Characters that join the parts of one word ("x-ray", "don't").
+const JOINERS: [char; 3] = ['-', '\'', '\u{2019}'];
+
 impl Vocab for Lexicon {
     fn len(&self) -> u32 {
         Lexicon::len(self)
@@ -177,6 +180,8 @@ impl Engine {
         self.suggest(text, k, out)?;
         let cur = self.parse(text);
         let n_chars = cur.partial.chars().count();
+        // Taps for the letters only of a word that goes on past a joiner ("x-"): read as typed.
+        let taps = taps.filter(|t| t.len() >= n_chars || !cur.partial.ends_with(JOINERS));
         // Only the last MAX taps matter if the tail cut the word (it cannot for real words).
         let taps = taps.map(|t| &t[t.len().saturating_sub(n_chars)..]);
         Self::check_taps(cur.partial, taps)?;
@@ -236,7 +241,8 @@ impl Engine {
     ) -> Result<Option<AutocorrectResult>> {
         let trimmed = text.strip_suffix(' ').unwrap_or(text);
         let mut cur = self.parse(trimmed);
-        if cur.partial.is_empty() {
+        // "x- " or "don' " is not a finished word to correct.
+        if cur.partial.is_empty() || cur.partial.ends_with(JOINERS) {
             return Ok(None);
         }
         // Taps for more than the word at the cursor, over a token like "for.helping": the

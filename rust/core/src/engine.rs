@@ -268,18 +268,9 @@ impl Engine {
     /// Split the text before the cursor into the partial word and the LM state before it.
     pub fn parse<'a>(&self, text: &'a str) -> Cursor<'a> {
         let text = text::tail(text, MAX_CONTEXT_BYTES);
-        // The partial word: trailing word characters, with joiners allowed inside.
-        let mut start = text.len();
-        for (i, c) in text.char_indices().rev() {
-            if is_word_char(c) || (matches!(c, '\'' | '\u{2019}' | '-') && start < text.len()) {
-                start = i;
-            } else {
-                break;
-            }
-        }
-        let mut partial = &text[start..];
-        while let Some(p) = partial.strip_prefix(['\'', '\u{2019}', '-']) {
-            partial = p;
+        let mut partial = trailing_word(text);
+        if partial.is_empty() {
+            partial = self.joined_partial(text);
         }
         let before = &text[..text.len() - partial.len()];
         // The start of the text is the start of a line, unless the tail cut it.
@@ -330,6 +321,36 @@ impl Engine {
             partial,
             state,
             sentence_start,
+        }
+    }
+
+    /// A word followed by a joiner at the end of `text` ("x-", "non-", "I'") when lexicon words
+    /// continue it ("x-ray", "I'm"): that is the word being typed, not a word boundary.
+    /// Otherwise "" (the joiner separates, as in "2-" before "3 weeks" when no word goes on).
+    fn joined_partial<'a>(&self, text: &'a str) -> &'a str {
+        let Some(joiner) = text.chars().next_back() else {
+            return "";
+        };
+        if !matches!(joiner, '\'' | '\u{2019}' | '-') {
+            return "";
+        }
+        let head = &text[..text.len() - joiner.len_utf8()];
+        let word = trailing_word(head);
+        // Digits before a hyphen are mostly a range ("2-3 weeks"), and "59" already offers
+        // "59-year-old"; a long run is no word either.
+        if !word.chars().any(char::is_alphabetic) || word.len() > 64 {
+            return "";
+        }
+        let word = &text[text.len() - joiner.len_utf8() - word.len()..];
+        let goes_on = SCRATCH.with(|s| {
+            let s = &mut *s.borrow_mut();
+            text::fold_into(word, &mut s.folded);
+            !self.lexicon.prefix_range(&s.folded).is_empty()
+        });
+        if goes_on {
+            word
+        } else {
+            ""
         }
     }
 
@@ -452,9 +473,19 @@ impl Engine {
     /// the user typed a capital.
     pub fn surface(&self, id: u32, typed: &str, sentence_start: bool) -> String {
         let disp = self.lexicon.display(id);
+        // Keep the apostrophe the user types (the lexicon folds ’ to ').
+        let curly;
+        let disp = if typed.contains('\u{2019}') && disp.contains('\'') {
+            curly = disp.replace('\'', "\u{2019}");
+            curly.as_str()
+        } else {
+            disp
+        };
         let mut chars = typed.chars();
         let first_upper = chars.next().is_some_and(char::is_uppercase);
-        let all_upper = typed.chars().count() >= 2 && typed.chars().all(|c| !c.is_lowercase());
+        // Capitals typed ("MR", "COVID-1"), not just digits or a joiner ("59", "x-").
+        let all_upper = typed.chars().filter(|c| c.is_alphabetic()).count() >= 2
+            && typed.chars().all(|c| !c.is_lowercase());
         let plain = disp.chars().all(|c| !c.is_uppercase());
         if all_upper && plain {
             return disp.to_uppercase();
@@ -497,4 +528,22 @@ impl Engine {
         }
         out
     }
+}
+
+/// The partial word at the end of `text`: trailing word characters with joiners allowed inside
+/// ("x-ray", "don't"), without leading joiners.
+fn trailing_word(text: &str) -> &str {
+    let mut start = text.len();
+    for (i, c) in text.char_indices().rev() {
+        if is_word_char(c) || (matches!(c, '\'' | '\u{2019}' | '-') && start < text.len()) {
+            start = i;
+        } else {
+            break;
+        }
+    }
+    let mut word = &text[start..];
+    while let Some(p) = word.strip_prefix(['\'', '\u{2019}', '-']) {
+        word = p;
+    }
+    word
 }

@@ -126,3 +126,43 @@ fn bigram_cache_brings_back_what_followed_the_word() {
         .unwrap();
     assert!(e.with_cache_bigram_weight(0.5).is_err());
 }
+
+#[test]
+fn a_trailing_joiner_continues_the_word_when_words_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    pack::build(&recipe(false), dir.path(), &mut |_, _| {}).unwrap();
+    let e = pack::load(dir.path()).unwrap();
+    let mut out = Vec::new();
+    // "follow-" is the start of "follow-up", not a boundary before a next word.
+    e.suggest("I recommended physical therapy and follow-", 3, &mut out)
+        .unwrap();
+    assert_eq!(words(&out), ["follow-up"], "{out:?}");
+    assert_eq!(out[0].kind, SuggestionKind::Completion);
+    let cur = e.parse("and follow-");
+    assert_eq!(cur.partial, "follow-");
+    e.suggest("She tested negative for COVID-", 3, &mut out)
+        .unwrap();
+    assert_eq!(words(&out), ["COVID-19"]);
+    // No word goes on: the joiner separates as before (next words, partial empty).
+    assert_eq!(e.parse("the pain-").partial, "");
+    e.suggest("the pain-", 3, &mut out).unwrap();
+    assert!(
+        out.iter().all(|s| s.kind == SuggestionKind::Next),
+        "{out:?}"
+    );
+    // Digits before the hyphen are a range, not a word being typed.
+    assert_eq!(e.parse("a 45-").partial, "");
+}
+
+#[test]
+fn digits_typed_are_not_capitals() {
+    let dir = tempfile::tempdir().unwrap();
+    pack::build(&recipe(false), dir.path(), &mut |_, _| {}).unwrap();
+    let e = pack::load(dir.path()).unwrap();
+    let id = e.lexicon().id("45-year-old").unwrap();
+    assert_eq!(e.surface(id, "45", false), "45-year-old");
+    assert_eq!(e.surface(id, "45-YE", false), "45-YEAR-OLD");
+    let hyp = e.lexicon().id("hypertension").unwrap();
+    assert_eq!(e.surface(hyp, "HY", false), "HYPERTENSION");
+    assert_eq!(e.surface(hyp, "H", false), "Hypertension");
+}
