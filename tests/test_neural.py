@@ -477,6 +477,13 @@ def test_training_mixture_never_reads_eval_and_holds_out(tmp_path, monkeypatch):
     assert not held & set(lines)  # held-out lines never reach training
     notes = sum(1 for ln in lines if ln.startswith(data.HELDOUT_FILE))
     assert notes == 90 * int(data.WEIGHTS[data.HELDOUT_FILE])
+    lighter = data.load_corpus(shared, seed=0, weights={data.HELDOUT_FILE: 2})
+    assert sum(1 for b in lighter.train_blocks for ln in b if ln.startswith(data.HELDOUT_FILE)) == 90 * 2
+    assert lighter.sources[data.HELDOUT_FILE]["weight"] == 2
+    with pytest.raises(ValueError, match="unknown training file"):
+        data.load_corpus(shared, seed=0, weights={"clinical/eval/aci_bench_notes.txt": 1.0})
+    with pytest.raises(ValueError, match=">= 0"):
+        data.mixture_weights({data.HELDOUT_FILE: float("nan")})
     monkeypatch.setitem(data.WEIGHTS, "clinical/eval/aci_bench_notes.txt", 1.0)
     with pytest.raises(ValueError):
         data.load_corpus(shared, seed=0)
@@ -522,3 +529,69 @@ def test_training_card_renders_records(tmp_path):
     text = card.render(tmp_path)
     assert "python -m keywise.train build --seed 0" in text and "5 steps" in text and "0.4" in text
     assert "eval/aci_bench_notes" not in text  # no eval record, no eval section
+
+
+def test_onnx_state_recovers_weights_from_an_int8_step_model(tmp_path):
+    """Continuing a run from the shipped int8 model: the dequantised weights land in the
+    PieceLSTM state-dict layout (gates split into input and recurrent parts, transposed)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from keywise.train.build import onnx_state
+
+    rng = np.random.default_rng(3)
+    vocab, embed, hidden = 40, 6, 5
+    w = {
+        "emb": rng.normal(0, 0.5, (vocab, embed)), "w_gates": rng.normal(0, 0.5, (embed + hidden, 4 * hidden)),
+        "b_gates": rng.normal(0, 0.5, 4 * hidden), "w_proj": rng.normal(0, 0.5, (hidden, embed)),
+        "w_out": rng.normal(0, 0.5, (embed, vocab)), "out_bias": rng.normal(0, 0.5, vocab),
+    }
+    w = {k: v.astype(np.float32) for k, v in w.items()}
+    nodes = [
+        helper.make_node("Gather", ["emb", "tokens"], ["x"], axis=0),
+        helper.make_node("Concat", ["x", "h"], ["xh"], axis=1),
+        helper.make_node("MatMul", ["xh", "w_gates"], ["z0"]),
+        helper.make_node("Add", ["z0", "b_gates"], ["z"]),
+        helper.make_node("MatMul", ["h", "w_proj"], ["p"]),
+        helper.make_node("MatMul", ["p", "w_out"], ["l0"]),
+        helper.make_node("Add", ["l0", "out_bias"], ["logits"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "step",
+        [helper.make_tensor_value_info("tokens", TensorProto.INT64, ["batch"]),
+         helper.make_tensor_value_info("h", TensorProto.FLOAT, ["batch", hidden])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", 4 * hidden]),
+         helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", vocab])],
+        [numpy_helper.from_array(v, k) for k, v in w.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    fp32, int8 = tmp_path / "fp32.onnx", tmp_path / "int8.onnx"
+    fp32.write_bytes(model.SerializeToString())
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gather"])
+    names = {i.name for i in onnx.load(str(int8)).graph.initializer}
+    assert "w_gates_quantized" in names and "emb_quantized" in names  # the round trip is real
+
+    state = onnx_state(str(int8), embed, hidden)
+    tol = 0.02  # int8 steps over a [-2, 2] range
+    assert np.allclose(state["emb.weight"], w["emb"], atol=tol)
+    assert np.allclose(state["lstm.weight_ih_l0"], w["w_gates"][:embed].T, atol=tol)
+    assert np.allclose(state["lstm.weight_hh_l0"], w["w_gates"][embed:].T, atol=tol)
+    assert np.allclose(state["proj.weight"], w["w_proj"].T, atol=tol)
+    assert np.array_equal(state["lstm.bias_ih_l0"], w["b_gates"]) and not state["lstm.bias_hh_l0"].any()
+    assert state["lstm.weight_hh_l0"].shape == (4 * hidden, hidden)
+    with pytest.raises(ValueError, match="do not match"):
+        onnx_state(str(int8), embed + 1, hidden)
+    with pytest.raises(ValueError, match="not a keywise"):
+        onnx_state(str(_plain(tmp_path)), embed, hidden)
+
+
+def _plain(tmp_path: Path) -> Path:
+    """An ONNX file without the step model's weights."""
+    graph = helper.make_graph([helper.make_node("Identity", ["a"], ["b"])], "g",
+                              [helper.make_tensor_value_info("a", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("b", TensorProto.FLOAT, [1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "plain.onnx"
+    path.write_bytes(model.SerializeToString())
+    return path

@@ -20,6 +20,9 @@ default dataset is downloaded).
 
 Adapter details:
 
+* The engine is the n-gram engine with the decoder (``neural=False``): the kebbie venv has no
+  onnxruntime, and a kebbie run stays minutes long. Next-word and completion figures with the
+  neural model are the KSR harness's (``keywise eval ksr``, ``python -m benches``).
 * Coordinates: kebbie's en-US layout has 32 x 72 px letter keys with the top row's ``q`` centred
   at (16, 36) and the home row offset by half a key, exactly keywise's qwerty-en-us geometry, so
   a keystroke (x, y) maps to (x / 32, y / 72) key units. Keystrokes kebbie leaves out (``None``:

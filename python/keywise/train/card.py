@@ -35,13 +35,21 @@ def render(out: Path) -> str:
               "python -m keywise.train build --shared ../shared --out models/en-clinical/neural --work /tmp/kw2 \\",
               "    --init-from /tmp/kw1/model.pt --tokenizer models/en-clinical/neural/tokenizer.model \\",
               "    --minutes 38 --seed 1 --batch 32 --seq 64 --dropout 0.0 --embed 256 --hidden 512 --lr 0.0015",
+              "python -m keywise.train build --shared ../shared --out models/en-clinical/neural --work /tmp/kw3 \\",
+              "    --init-from /tmp/kw2/model.pt --tokenizer models/en-clinical/neural/tokenizer.model --keep-mix-weight \\",
+              "    --minutes 55 --seed 2 --batch 32 --seq 64 --dropout 0.35 --embed 256 --hidden 512 --lr 0.0012 \\",
+              "    --eval-every 100 --weights '{\"clinical/train/aci_bench_notes.txt\": 5, \"clinical/train/mts_dialog_notes.txt\": 3}'",
               "python -m keywise.train holdout-pack --shared ../shared --out /tmp/kw-holdout",
               "python -m keywise.train tune --shared ../shared --pack /tmp/kw-holdout/pack --out models/en-clinical/neural --lines 150",
               "python -m keywise.train measure --shared ../shared --out models/en-clinical/neural --lines 1000",
               "python -m keywise.train card --out models/en-clinical/neural", "```", "",
               "Training is time-boxed with a cosine schedule on wall time, so on a differently loaded",
               "machine it reaches a different step count; `--steps N` (the counts below) fixes the count",
-              "with a step-based schedule instead. The seed fixes the data order and initialisation.", "",
+              "with a step-based schedule instead. The seed fixes the data order and initialisation.",
+              "A run keeps its best held-out checkpoint (evaluated every `--eval-every` steps).", "",
+              "`--init-from` also takes a shipped `model.onnx` (int8 weights dequantised): run 3 below",
+              "started from the committed run-2 model because run 2's fp32 checkpoint was gone; its",
+              "held-out piece perplexity at the start (33.293) matched run 2's fp32 figure (33.289).", "",
               "Commands as run (scratch folders under /work/cache):", "", "```"]
     lines += [r.get("command", "?") for r in runs]
     if tu:
@@ -65,11 +73,18 @@ def render(out: Path) -> str:
                 f"- run {i}: {res.get('steps')} steps, {res.get('tokens')} pieces seen, {res.get('minutes')} min "
                 f"(budget {hp.get('minutes_budget')} min, {hp.get('torch_threads')} torch threads, batch "
                 f"{hp.get('batch')}x{hp.get('seq')}, lr {hp.get('lr')}, seed {r.get('seed')}"
-                + (f", continued from the previous run" if hp.get("init_from") else "") + ")"
+                + (f", continued from the previous run" if hp.get("init_from") else "")
+                + (f", dropout {hp['dropout']}" if hp.get("dropout") else "")
+                + (f"; kept step {res['kept_step']}" if res.get("kept_step") not in (None, res.get("steps")) else "")
+                + ")"
             )
             lines.append(f"  held-out piece perplexity: {json.dumps(r.get('heldout_piece_ppl'))}")
+            w0, wi = runs[0].get("data", {}).get("weights", {}), r.get("data", {}).get("weights", {})
+            changed = {k: v for k, v in wi.items() if w0.get(k) != v}
+            if changed:
+                lines.append("  data weights changed from run 1: " + ", ".join(f"`{k}` x{v}" for k, v in changed.items()))
         d = runs[0].get("data", {})
-        lines += ["", "Data (repeats per pass; fractions sample that share of 32-line blocks):", ""]
+        lines += ["", "Data of run 1 (repeats per pass; fractions sample that share of 32-line blocks):", ""]
         for name, wt in d.get("weights", {}).items():
             lines.append(f"- `{name}` x{wt}")
         lines += ["", f"Held out: {d.get('heldout')}", ""]

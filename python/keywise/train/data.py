@@ -30,6 +30,18 @@ HELDOUT_FRACTION = 0.10
 BLOCK_LINES = 32
 
 
+def mixture_weights(overrides: dict[str, float] | None = None) -> dict[str, float]:
+    """WEIGHTS with ``overrides`` applied; unknown files or negative weights are refused."""
+    out = dict(WEIGHTS)
+    for rel, weight in (overrides or {}).items():
+        if rel not in WEIGHTS:
+            raise ValueError(f"unknown training file {rel!r} (known: {', '.join(WEIGHTS)})")
+        if not weight >= 0:
+            raise ValueError(f"weight of {rel!r} must be >= 0")
+        out[rel] = float(weight)
+    return out
+
+
 @dataclass
 class Corpus:
     train_blocks: list[list[str]]  # one weighted pass, blocks of consecutive lines
@@ -42,13 +54,15 @@ def _read_lines(path: Path) -> list[str]:
         return [ln.rstrip("\n") for ln in fh if ln.strip()]
 
 
-def load_corpus(shared: Path, seed: int) -> Corpus:
+def load_corpus(shared: Path, seed: int, weights: dict[str, float] | None = None) -> Corpus:
+    """One weighted pass; ``weights`` overrides entries of WEIGHTS (same file keys)."""
     corpora = shared / "corpora"
     rng = random.Random(seed)
     blocks: list[list[str]] = []
     heldout: list[str] = []
     sources: dict[str, dict[str, float]] = {}
-    for rel, weight in WEIGHTS.items():
+    mixture = mixture_weights(weights)
+    for rel, weight in mixture.items():
         if "/eval/" in rel:  # belt and braces: never train on eval splits
             raise ValueError("eval split in training mixture")
         lines = _read_lines(corpora / rel)
