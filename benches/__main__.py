@@ -372,8 +372,8 @@ def write_markdown(
             (
                 f"`keywise eval kebbie FILE --lines {kb['lines']} --seed {kebbie_run.SEED} --json` per file (its first {kb['lines']}"
                 f" sentences: lines split after . ! or ?; seed {kebbie_run.SEED}; kebbie's own noise model: Gaussian"
-                " taps, character edits, common typos). The default keywise engine only: Presage has no"
-                " kebbie adapter here."
+                " taps, character edits, common typos). keywise with `neural=False` (the n-gram engine and its"
+                " decoder; see `keywise/eval/kebbie.py`) only: Presage has no kebbie adapter here."
             ),
             "",
             "| file | sentences | autocorrect precision | recall | F-score | completion top-1 | top-3 | next word top-1 | top-3 | s |",
