@@ -85,6 +85,10 @@ def _input_error(msg: str) -> Exception:
     return _errors().InputError(msg)
 
 
+# Join the parts of one word at the cursor, as the engine's JOINERS (rust/core/src/engine.rs).
+_JOINERS = "-'\u2019"
+
+
 def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch in _WORD_EXTRA
 
@@ -311,8 +315,8 @@ class NeuralLM:
 
     def _end_logprobs(self, lp_rows: np.ndarray) -> np.ndarray:
         """ln P(the word ends here) for each row of next-piece log-probabilities."""
-        # Summing the ending pieces (not 1 - the continuing ones) avoids cancellation, and
-        # one float32 matvec is half the cost of gathering the columns.
+        # Summing the ending pieces (not 1 - the continuing ones) avoids cancellation; one
+        # float32 matvec also skips gathering the columns.
         end = np.exp(lp_rows) @ self._end_mask
         return np.log(np.maximum(end.astype(np.float64), 1e-12))
 
@@ -407,7 +411,7 @@ class NeuralLM:
         w = len(chunk)
         # The partial word, with joiners inside it or at its end ("x-", "don'": the engine
         # completes those as one word).
-        while w > 0 and (_is_word_char(chunk[w - 1]) or (chunk[w - 1] in "-'\u2019" and w >= 2 and _is_word_char(chunk[w - 2]))):
+        while w > 0 and (_is_word_char(chunk[w - 1]) or (chunk[w - 1] in _JOINERS and w >= 2 and _is_word_char(chunk[w - 2]))):
             w -= 1
         return text[:start], truncated, chunk[:w]
 

@@ -162,13 +162,14 @@ def train_model(args, stream: np.ndarray, heldout: np.ndarray, vocab: int):
             if val < best[0]:
                 best = (val, step, {k: v.detach().clone() for k, v in model.state_dict().items()})
     val = piece_nll(model, heldout)
+    kept = step
     if best[2] is not None and best[0] < val:
         log(f"keeping step {best[1]} (held-out piece ppl {math.exp(best[0]):.3f} < {math.exp(val):.3f} at the end)")
         model.load_state_dict(best[2])
-        val = best[0]
+        val, kept = best[0], best[1]
     final = {
         "steps": step,
-        "kept_step": best[1] if best[2] is not None and best[0] <= val else step,
+        "kept_step": kept,
         "tokens": tokens,
         "minutes": round((time.monotonic() - start) / 60, 2),
         "val_piece_ppl": round(math.exp(val), 3),

@@ -6,13 +6,10 @@ use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 
 use crate::decode::{self, Candidate, Correction, DecodeOptions, Level, Tap, TrieIndex, Vocab};
-use crate::engine::{Cursor, Engine, Suggestion, SuggestionKind, MAX_K};
+use crate::engine::{Cursor, Engine, Suggestion, SuggestionKind, JOINERS, MAX_K};
 use crate::error::{Error, Result};
 use crate::lexicon::Lexicon;
 use crate::text;
-
-/// Characters that join the parts of one word ("x-ray", "don't").
-const JOINERS: [char; 3] = ['-', '\'', '\u{2019}'];
 
 impl Vocab for Lexicon {
     fn len(&self) -> u32 {

@@ -113,6 +113,9 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric()
 }
 
+/// Characters that join the parts of one word at the cursor ("x-ray", "don't", "patient’s").
+pub(crate) const JOINERS: [char; 3] = ['-', '\'', '\u{2019}'];
+
 impl Engine {
     /// Put a lexicon and an n-gram model built over the same vocabulary together.
     pub fn new(lexicon: Lexicon, lm: NgramModel) -> Result<Engine> {
@@ -331,7 +334,7 @@ impl Engine {
         let Some(joiner) = text.chars().next_back() else {
             return "";
         };
-        if !matches!(joiner, '\'' | '\u{2019}' | '-') {
+        if !JOINERS.contains(&joiner) {
             return "";
         }
         let head = &text[..text.len() - joiner.len_utf8()];
@@ -535,14 +538,14 @@ impl Engine {
 fn trailing_word(text: &str) -> &str {
     let mut start = text.len();
     for (i, c) in text.char_indices().rev() {
-        if is_word_char(c) || (matches!(c, '\'' | '\u{2019}' | '-') && start < text.len()) {
+        if is_word_char(c) || (JOINERS.contains(&c) && start < text.len()) {
             start = i;
         } else {
             break;
         }
     }
     let mut word = &text[start..];
-    while let Some(p) = word.strip_prefix(['\'', '\u{2019}', '-']) {
+    while let Some(p) = word.strip_prefix(JOINERS) {
         word = p;
     }
     word
