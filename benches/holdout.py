@@ -51,17 +51,18 @@ def paths(work: Path) -> dict[str, Path]:
     }
 
 
-def split(shared: Path, work: Path) -> dict[str, Path]:
-    """Write the train parts of the notes, dialogues and SGD and their held-out lines."""
+def split(shared: Path, work: Path, hold: float = HOLD) -> dict[str, Path]:
+    """Write the train parts of the notes, dialogues and SGD and their held-out lines (the notes
+    from fraction `hold` on are held out)."""
     work.mkdir(parents=True, exist_ok=True)
     notes = [l.rstrip("\n") for l in open(shared / NOTES, encoding="utf-8") if l.strip()]
-    cut = int(len(notes) * HOLD)
+    cut = int(len(notes) * hold)
     dialogues = [l.rstrip("\n") for l in open(shared / DIALOGUES, encoding="utf-8") if l.strip()]
     total = sum(len(l) for l in dialogues)
     kept, acc = [], 0
     for line in dialogues:
         acc += len(line)
-        if acc > total * DIALOGUE_CUT:
+        if acc > total * (hold - (HOLD - DIALOGUE_CUT)):
             break
         kept.append(line)
     sgd = [l.rstrip("\n") for l in open(shared / SGD, encoding="utf-8") if l.strip()]
@@ -97,12 +98,12 @@ def _swap(node: object, paths: dict[str, str]) -> object:
     return paths.get(node, node) if isinstance(node, str) else node
 
 
-def build(name: str, over: dict[str, object], weights: dict[str, int], work: Path) -> Path:
+def build(name: str, over: dict[str, object], weights: dict[str, int], work: Path, hold: float = HOLD) -> Path:
     from keywise import _native
     from keywise.recipe import default_recipe
 
     shared = _shared()
-    parts = split(shared, work)
+    parts = split(shared, work, hold)
     recipe = default_recipe(shared)
     recipe = _swap(
         recipe,
@@ -161,10 +162,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--lines", type=int, default=None)
     ap.add_argument("--on", choices=["notes", "sgd"], default="sgd", help="kebbie: which held-out lines")
     ap.add_argument("--work", type=Path, default=Path("/tmp/keywise-holdout"))
+    ap.add_argument("--hold", type=float, default=HOLD, help="build: hold out the notes from this fraction on")
     a = ap.parse_args(argv)
     over = json.loads(a.overrides)
     if a.cmd == "build":
-        build(a.name, over, json.loads(a.weights), a.work)
+        if not 0.1 <= a.hold <= 0.95:
+            ap.error("--hold must be in 0.1..0.95")
+        build(a.name, over, json.loads(a.weights), a.work, a.hold)
     elif a.cmd == "ksr":
         ksr(a.name, over, a.lines, a.work)
     else:

@@ -11,7 +11,12 @@ of that style's notes (`engine.learn` once per line, as typed) and the simulated
   finished it (what a real keyboard does: the user commits a line, then types the next).
 
 `--lines FILE --pack DIR` does the same on any file, e.g. training notes held out of a pack
-built without them (how the user weight was tuned; see the report). `--train` runs the protocol on the training notes (../shared/corpora/clinical/train/
+built without them. The mixture constants in `rust/core/src/blend.rs` were tuned that way, on
+the second half of the train notes held out of a pack built from the first half:
+
+    python -m benches.holdout build base --work /work/cache/ho50 --hold 0.5
+    python3 benches/personal_eval.py --lines /work/cache/ho50/held_notes.txt --pack /work/cache/ho50/packs/base
+ `--train` runs the protocol on the training notes (../shared/corpora/clinical/train/
 aci_bench_notes.txt: first half learned, second half typed; no styles there), which is the split
 to tune on: never tune on the eval notes.
 

@@ -211,6 +211,20 @@ def test_user_words_are_suggested(engine: keywise.Engine, store: keywise.UserSto
     assert "Zorbitrex" in texts(engine.suggest("Started ", k=3))
 
 
+def test_a_word_is_not_ranked_lower_for_being_known(engine: keywise.Engine, store: keywise.UserStore) -> None:
+    # The mixture scales every pack word by the same share, so a word the user knows (weakly,
+    # in other contexts) never falls below a pack word the user does not know.
+    ctx = "The patient "
+    before = texts(engine.suggest(ctx, k=4))
+    assert len(before) == 4
+    word = before[2]
+    filler = " ".join("q" + "".join(chr(97 + (i * 7 + j * 3) % 26) for j in range(6)) for i in range(300))
+    engine.learn(f"{filler}. {word}. {filler}. {word}.")
+    assert store.knows(word)
+    after = texts(engine.suggest(ctx, k=4))
+    assert word in after[:3], (before, after)
+
+
 def test_user_words_are_never_autocorrected(engine: keywise.Engine, store: keywise.UserStore) -> None:
     # Without the word, the pack corrects it (so the assertion below can fail).
     r = engine.correction("The patient reports cheest ")

@@ -8,8 +8,20 @@ use crate::lexicon::flags;
 use crate::personal::UserModel;
 use crate::text::{self, Token};
 
-/// Weight of the user's model in the mixture: strong user habits (a high P_user) win.
-const USER_WEIGHT: f64 = 0.35;
+/// Weight of the user's model in the mixture: USER_WEIGHT_MIN where the user never typed the
+/// context, rising towards USER_WEIGHT_MAX the more often they did (half way at
+/// USER_EVIDENCE_HALF uses), so the user's habits win where they are strong.
+const USER_WEIGHT_MIN: f64 = 0.05;
+const USER_WEIGHT_MAX: f64 = 0.35;
+const USER_EVIDENCE_HALF: f64 = 1.0;
+/// Candidates taken from the pack when a user model takes part: the mixture may lift a word
+/// from below the pack's top k.
+const USER_POOL: usize = 12;
+
+fn user_weight(evidence: f64) -> f64 {
+    USER_WEIGHT_MIN
+        + (USER_WEIGHT_MAX - USER_WEIGHT_MIN) * evidence / (evidence + USER_EVIDENCE_HALF)
+}
 
 /// Days since the Unix epoch, the clock of the personal model's forgetting curve.
 pub fn now_days() -> f64 {
@@ -61,45 +73,53 @@ impl Engine {
         decode: bool,
         out: &mut Vec<Suggestion>,
     ) -> Result<()> {
+        let user = user.filter(|u| !u.is_empty());
+        let pool = if user.is_some() { k.max(USER_POOL) } else { k };
         if decode {
-            self.suggest_with_taps(text, taps, k, out)?;
+            self.suggest_with_taps(text, taps, pool, out)?;
         } else {
-            self.suggest(text, k, out)?;
+            self.suggest(text, pool, out)?;
         }
         let cur = self.parse(text);
         let mut expansions: Vec<Suggestion> = Vec::new();
-        if let Some(u) = user.filter(|u| !u.is_empty()) {
-            let now = now_days();
-            let before = &text[..text.len() - cur.partial.len()];
-            let prev = self.prev_words(before);
-            let prev: Vec<&str> = prev.iter().map(String::as_str).collect();
+        let before = &text[..text.len() - cur.partial.len()];
+        let prev = user.map(|_| self.prev_words(before)).unwrap_or_default();
+        let prev: Vec<&str> = prev.iter().map(String::as_str).collect();
+        if let Some((u, q)) = user.and_then(|u| Some((u, u.query(&prev, now_days())?))) {
+            let w = user_weight(q.evidence());
+            let mix = |base: f32, pu: Option<f32>| {
+                let pu = pu.map_or(0.0, |u| 10f64.powf(f64::from(u)));
+                ((1.0 - w) * 10f64.powf(f64::from(base)) + w * pu).log10() as f32
+            };
             for s in out.iter_mut() {
-                if let Some(pu) = u.log10_prob(&prev, &s.text, now) {
-                    s.score = mix(s.score, pu);
-                }
+                s.score = mix(s.score, q.log10_prob(&s.text));
             }
-            for (word, pu) in u.candidates(&prev, cur.partial, k, now) {
-                let shown = word.clone();
-                if out
-                    .iter()
-                    .any(|s| text::fold(&s.text) == text::fold(&shown))
-                {
-                    continue;
-                }
-                let base = self.lexicon.id(&text::fold(&word)).map_or(-12.0, |id| {
+            let kind = if cur.partial.is_empty() {
+                SuggestionKind::Next
+            } else {
+                SuggestionKind::Completion
+            };
+            let pack_prob = |word: &str| {
+                self.lexicon.id(&text::fold(word)).map(|id| {
                     let ctx = self.context(&cur.state);
                     self.log10_prob(&ctx, id)
-                });
+                })
+            };
+            for (word, pu) in q.candidates(cur.partial, pool) {
+                if out.iter().any(|s| text::fold(&s.text) == text::fold(&word)) {
+                    continue;
+                }
+                let base = pack_prob(&word).unwrap_or(-12.0);
                 out.push(Suggestion {
-                    text: shown,
-                    score: mix(base, pu),
-                    kind: if cur.partial.is_empty() {
-                        SuggestionKind::Next
-                    } else {
-                        SuggestionKind::Completion
-                    },
+                    text: word,
+                    score: mix(base, Some(pu)),
+                    kind,
                 });
             }
+            // Rank as the pack does: probability times the keystrokes the word saves.
+            let typed = cur.partial.chars().count();
+            let key = |s: &Suggestion| s.score + self.text_saving_bonus(&s.text, typed);
+            out.sort_by(|a, b| key(b).total_cmp(&key(a)));
             if let Some(e) = u.expand(cur.partial) {
                 expansions.push(Suggestion {
                     text: e.to_string(),
@@ -107,6 +127,8 @@ impl Engine {
                     kind: SuggestionKind::Shortcut,
                 });
             }
+        } else {
+            out.sort_by(|a, b| b.score.total_cmp(&a.score));
         }
         if let Some(e) = self.abbreviation(cur.partial) {
             if !expansions.iter().any(|s| s.text == e) {
@@ -117,7 +139,6 @@ impl Engine {
                 });
             }
         }
-        out.sort_by(|a, b| b.score.total_cmp(&a.score));
         out.dedup_by(|a, b| a.text == b.text);
         // Expansions take the last slots, so the best completion stays first.
         out.truncate(k.saturating_sub(expansions.len().min(k.saturating_sub(1))));
@@ -144,10 +165,4 @@ impl Engine {
             .is_some_and(|id| self.lexicon.flags(id) & flags::GENERAL != 0);
         (upper || !ordinary).then_some(e.as_str())
     }
-}
-
-fn mix(base_log10: f32, user_log10: f32) -> f32 {
-    let p = (1.0 - USER_WEIGHT) * 10f64.powf(base_log10 as f64)
-        + USER_WEIGHT * 10f64.powf(user_log10 as f64);
-    p.log10() as f32
 }

@@ -401,6 +401,16 @@ impl Engine {
         self.length_weight * (left as f32).log10()
     }
 
+    /// [`Self::saving_bonus`] for a word given as text (one not in the lexicon included).
+    #[inline]
+    pub(crate) fn text_saving_bonus(&self, word: &str, typed: usize) -> f32 {
+        if self.length_weight == 0.0 {
+            return 0.0;
+        }
+        let left = word.chars().count().saturating_sub(typed) + 1;
+        self.length_weight * (left as f32).log10()
+    }
+
     /// Score the candidates of `range` in context (`typed` characters of the word already
     /// typed); the best `k` land in `s.scored`, best first.
     fn rank(

@@ -653,24 +653,10 @@ impl UserModel {
     /// log10 P_user(word | prev) for a learned word, or None if the word is not in the user's
     /// lexicon.
     pub fn log10_prob(&self, prev: &[&str], word: &str, now_days: f64) -> Option<f32> {
-        if !now_days.is_finite() {
-            return None;
-        }
-        let (id, w) = self.lookup(word)?;
-        if !self.is_known(w) {
-            return None;
-        }
-        let ctx = self.context(prev, now_days);
-        let p = self.prob(&ctx, id, w);
-        (p > 0.0).then(|| p.log10() as f32)
+        self.query(prev, now_days)?.log10_prob(word)
     }
 
-    /// Up to `k` learned words starting with `prefix` (case-insensitive), with
-    /// log10 P_user(word | prev), best first. With an empty prefix: the words the user has
-    /// followed `prev` with (nothing when `prev` is empty or unseen; the pack covers that).
-    /// Work is bounded: of a context's successors only the strongest 128 (next words) or
-    /// 1024 (completions) by count are scored, so a weak successor of a very common context
-    /// can be missed.
+    /// Up to `k` learned words starting with `prefix`; see [`UserQuery::candidates`].
     pub fn candidates(
         &self,
         prev: &[&str],
@@ -678,73 +664,17 @@ impl UserModel {
         k: usize,
         now_days: f64,
     ) -> Vec<(String, f32)> {
-        if k == 0 || !now_days.is_finite() {
-            return Vec::new();
-        }
-        let prefix = fold(prefix);
-        let ctx = self.context(prev, now_days);
-        let mut ids: Vec<u32> = Vec::new();
-        let fits = |id: u32| {
-            self.slot(id)
-                .is_some_and(|w| self.is_known(w) && w.key.starts_with(prefix.as_ref()))
-        };
-        // Bounded work per keystroke: only the strongest successors of each context are
-        // looked at (a sequential pass picks them; word lookups are the costly part).
-        let cap = if prefix.is_empty() {
-            SUCCESSORS_NEXT
-        } else {
-            SUCCESSORS_PREFIX
-        };
-        if let Some(b) = ctx.bi {
-            let succ = self.bigrams.range((b, 0), (b, u32::MAX));
-            let strong = strongest(succ.map(|e| (e.0 .1, e.1)), cap);
-            ids.extend(strong.into_iter().filter(|&id| fits(id)));
-        }
-        if let Some((a, b)) = ctx.tri {
-            let succ = self.trigrams.range((a, b, 0), (a, b, u32::MAX));
-            let strong = strongest(succ.map(|e| (e.0 .2, e.1)), cap);
-            ids.extend(strong.into_iter().filter(|&id| fits(id)));
-        }
-        if !prefix.is_empty() {
-            // Words outside the contexts score backoff x unigram, so the k best unigrams in
-            // the prefix range are the only others that can make the top k.
-            let mut top: Vec<(f64, u32)> = Vec::with_capacity(k + 1);
-            let range = self
-                .index
-                .range::<str, _>((Bound::Included(prefix.as_ref()), Bound::Unbounded));
-            for (key, &id) in range {
-                if !key.starts_with(prefix.as_ref()) {
-                    break;
-                }
-                let Some(w) = self.slot(id) else { continue };
-                if !self.is_known(w) {
-                    continue;
-                }
-                let c = Self::unigram_count(w, ctx.gain);
-                if top.len() < k || top.last().is_some_and(|l| c > l.0) {
-                    let pos = top.partition_point(|t| t.0 >= c);
-                    top.insert(pos, (c, id));
-                    top.truncate(k);
-                }
-            }
-            ids.extend(top.iter().map(|t| t.1));
-        }
-        ids.sort_unstable();
-        ids.dedup();
-        let mut scored: Vec<(f64, &Word)> = ids
-            .into_iter()
-            .filter_map(|id| {
-                let w = self.slot(id)?;
-                Some((self.prob(&ctx, id, w), w))
-            })
-            .filter(|s| s.0 > 0.0)
-            .collect();
-        scored.sort_by(|x, y| y.0.total_cmp(&x.0).then_with(|| x.1.key.cmp(&y.1.key)));
-        scored
-            .into_iter()
-            .take(k)
-            .map(|(p, w)| (w.display().to_string(), p.log10() as f32))
-            .collect()
+        self.query(prev, now_days)
+            .map_or_else(Vec::new, |q| q.candidates(prefix, k))
+    }
+
+    /// The model's view of the context `prev` (the words before the cursor, oldest first) at
+    /// day `now_days`, looked up once for every word scored in it; None for a non-finite day.
+    pub fn query(&self, prev: &[&str], now_days: f64) -> Option<UserQuery<'_>> {
+        now_days.is_finite().then(|| UserQuery {
+            model: self,
+            ctx: self.context(prev, now_days),
+        })
     }
 
     /// Drop words and n-grams whose decayed count fell below 0.01 (added words stay), and
@@ -911,6 +841,112 @@ impl UserModel {
 }
 
 /// Ids of the `n` entries with the highest counts.
+/// A context looked up in a [`UserModel`] (see [`UserModel::query`]).
+pub struct UserQuery<'a> {
+    model: &'a UserModel,
+    ctx: Ctx,
+}
+
+impl UserQuery<'_> {
+    /// log10 P_user(word | context) for a learned word, or None if the user does not know it.
+    pub fn log10_prob(&self, word: &str) -> Option<f32> {
+        let m = self.model;
+        let (id, w) = m.lookup(word)?;
+        if !m.is_known(w) {
+            return None;
+        }
+        let p = m.prob(&self.ctx, id, w);
+        (p > 0.0).then(|| p.log10() as f32)
+    }
+
+    /// How often the user has typed this context: the decayed count of the longest one seen
+    /// (the last two words, else the last word), 0 when neither was seen.
+    pub fn evidence(&self) -> f64 {
+        if self.ctx.tri_sum > 0.0 {
+            self.ctx.tri_sum
+        } else {
+            self.ctx.bi_sum
+        }
+    }
+
+    /// Up to `k` learned words starting with `prefix` (case-insensitive), with
+    /// log10 P_user(word | context), best first. With an empty prefix: the words the user has
+    /// followed the context with (nothing when it is empty or unseen; the pack covers that).
+    /// Work is bounded: of a context's successors only the strongest 128 (next words) or
+    /// 1024 (completions) by count are scored, so a weak successor of a very common context
+    /// can be missed.
+    pub fn candidates(&self, prefix: &str, k: usize) -> Vec<(String, f32)> {
+        let m = self.model;
+        let ctx = &self.ctx;
+        if k == 0 {
+            return Vec::new();
+        }
+        let prefix = fold(prefix);
+        let mut ids: Vec<u32> = Vec::new();
+        let fits = |id: u32| {
+            m.slot(id)
+                .is_some_and(|w| m.is_known(w) && w.key.starts_with(prefix.as_ref()))
+        };
+        // Bounded work per keystroke: only the strongest successors of each context are
+        // looked at (a sequential pass picks them; word lookups are the costly part).
+        let cap = if prefix.is_empty() {
+            SUCCESSORS_NEXT
+        } else {
+            SUCCESSORS_PREFIX
+        };
+        if let Some(b) = ctx.bi {
+            let succ = m.bigrams.range((b, 0), (b, u32::MAX));
+            let strong = strongest(succ.map(|e| (e.0 .1, e.1)), cap);
+            ids.extend(strong.into_iter().filter(|&id| fits(id)));
+        }
+        if let Some((a, b)) = ctx.tri {
+            let succ = m.trigrams.range((a, b, 0), (a, b, u32::MAX));
+            let strong = strongest(succ.map(|e| (e.0 .2, e.1)), cap);
+            ids.extend(strong.into_iter().filter(|&id| fits(id)));
+        }
+        if !prefix.is_empty() {
+            // Words outside the contexts score backoff x unigram, so the k best unigrams in
+            // the prefix range are the only others that can make the top k.
+            let mut top: Vec<(f64, u32)> = Vec::with_capacity(k + 1);
+            let range = m
+                .index
+                .range::<str, _>((Bound::Included(prefix.as_ref()), Bound::Unbounded));
+            for (key, &id) in range {
+                if !key.starts_with(prefix.as_ref()) {
+                    break;
+                }
+                let Some(w) = m.slot(id) else { continue };
+                if !m.is_known(w) {
+                    continue;
+                }
+                let c = UserModel::unigram_count(w, ctx.gain);
+                if top.len() < k || top.last().is_some_and(|l| c > l.0) {
+                    let pos = top.partition_point(|t| t.0 >= c);
+                    top.insert(pos, (c, id));
+                    top.truncate(k);
+                }
+            }
+            ids.extend(top.iter().map(|t| t.1));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut scored: Vec<(f64, &Word)> = ids
+            .into_iter()
+            .filter_map(|id| {
+                let w = m.slot(id)?;
+                Some((m.prob(ctx, id, w), w))
+            })
+            .filter(|s| s.0 > 0.0)
+            .collect();
+        scored.sort_by(|x, y| y.0.total_cmp(&x.0).then_with(|| x.1.key.cmp(&y.1.key)));
+        scored
+            .into_iter()
+            .take(k)
+            .map(|(p, w)| (w.display().to_string(), p.log10() as f32))
+            .collect()
+    }
+}
+
 fn strongest(entries: impl Iterator<Item = (u32, f32)>, n: usize) -> Vec<u32> {
     let mut v: Vec<(f32, u32)> = entries.map(|(id, c)| (c, id)).collect();
     if v.len() > n {

@@ -49,7 +49,7 @@ mod tests;
 
 use std::borrow::Cow;
 
-pub use learn::{LearnConfig, LearnReport, UserModel};
+pub use learn::{LearnConfig, LearnReport, UserModel, UserQuery};
 pub use phi::{PhiFilter, PhiPolicy};
 pub use store::{KdfParams, StoreKey, UserStore};
 
