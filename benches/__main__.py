@@ -259,6 +259,10 @@ def write_markdown(
             else f"one call per distinct context of a line, asked for k={max(KS + NEXT_KS + COMPLETION_KS)}"
         ),
         "- typist, tokenisation and measures: `python/keywise/eval/ksr.py` (module docstring)",
+        "- keywise's typist types in a text field (`Engine.field`: it leaves out the words it"
+        " showed for the word being typed, which the typist passed over); `keywise (neural off,"
+        " stateless)` asks `Engine.suggest` alone. Next-word and completion accuracies always ask"
+        " `Engine.suggest`, one context at a time",
         "",
     ]
     for name, why in skipped.items():
@@ -572,7 +576,15 @@ def main(argv: list[str] | None = None) -> int:
         results[task] = {}
         for name, predict in predictors.items():
             t0 = time.perf_counter()
-            rep = ksr.evaluate(predict, lines, KS, NEXT_KS, COMPLETION_KS, share_calls=not args.no_share)
+            rep = ksr.evaluate(
+                predict,
+                lines,
+                KS,
+                NEXT_KS,
+                COMPLETION_KS,
+                share_calls=not args.no_share,
+                typist=getattr(predict, "typist", None),
+            )
             results[task][name] = summarise(rep, time.perf_counter() - t0)
             latencies[name] += rep.latencies_us
             r = results[task][name]

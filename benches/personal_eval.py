@@ -24,6 +24,8 @@ to tune on: never tune on the eval notes.
     python3 benches/personal_eval.py --train    # tuning split
     python3 benches/personal_eval.py --limit 300  # at most 300 typed lines per style (quick look)
 
+The typist types in a text field (`Engine.field`); `--stateless` asks `Engine.suggest`.
+
 Prints one line per style and variant and a JSON summary; nothing typed is logged.
 """
 
@@ -84,9 +86,12 @@ def learning(engine: keywise.Engine, lines: list[str]) -> Iterator[str]:
         engine.learn(ln)
 
 
-def ksr(engine: keywise.Engine, lines: Iterable[str]) -> KsrResult:
+def ksr(engine: keywise.Engine, lines: Iterable[str], stateless: bool = False) -> KsrResult:
+    # The typist types in a text field (Engine.field), as `keywise eval ksr` does by default.
+    suggest = engine.suggest if stateless else engine.field().suggest
+
     def predict(ctx: str, k: int) -> list[str]:
-        return [s.text for s in engine.suggest(ctx, k)]
+        return [s.text for s in suggest(ctx, k)]
 
     return run_ksr(predict, lines, k=3)
 
@@ -104,6 +109,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="at most this many typed lines per style")
     ap.add_argument("--pack", default=None, help="model pack (default: models/en-clinical)")
     ap.add_argument("--variants", default="base,learned,online")
+    ap.add_argument("--stateless", action="store_true", help="ask Engine.suggest instead of a text field")
     args = ap.parse_args()
     variants = args.variants.split(",")
     if args.lines:
@@ -126,13 +132,13 @@ def main() -> None:
                 t0 = time.perf_counter()
                 if v == "base":
                     engine = keywise.Engine.load(args.pack, neural=False)
-                    res = ksr(engine, test_lines)
+                    res = ksr(engine, test_lines, args.stateless)
                 else:
                     store = keywise.UserStore.open(tmp / f"{name}-{v}.kws", key=bytes(range(32)))
                     engine = keywise.Engine.load(args.pack, neural=False, user_store=store)
                     for ln in learn_lines:
                         engine.learn(ln)
-                    res = ksr(engine, learning(engine, test_lines) if v == "online" else test_lines)
+                    res = ksr(engine, learning(engine, test_lines) if v == "online" else test_lines, args.stateless)
                     summary[name][f"{v}_user_words"] = len(store.words())
                 summary[name][v] = round(100 * res.ksr, 2)
                 tot[v][0] += res.keystrokes + res.selections

@@ -4,7 +4,8 @@
 Add keywise variants by appending to ``KEYWISE_VARIANTS``, e.g.
     ("keywise (neural off)", lambda: keywise_predictor(neural=False)),
 
-Every predictor carries ``predict.spec`` (how to rebuild it in a fresh process: see
+keywise predictors carry ``predict.typist`` (None or a factory of the typist's predictor, see
+``keywise.eval.ksr.evaluate``). Every predictor carries ``predict.spec`` (how to rebuild it in a fresh process: see
 ``benches/speed.py``) and, for keywise, ``predict.engine`` (the loaded ``keywise.Engine``),
 for the speed-and-size measures; Presage predictors carry ``predict.db`` (the database path).
 """
@@ -38,15 +39,22 @@ def _kw(kwargs: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
 
 
-def keywise_predictor(**load_kwargs: Any) -> Predictor:
-    """keywise.Engine.load(**load_kwargs).suggest, reduced to the suggestion texts."""
+def keywise_predictor(field: bool = True, **load_kwargs: Any) -> Predictor:
+    """keywise.Engine.load(**load_kwargs).suggest, reduced to the suggestion texts. With `field`
+    the typist types in a text field (``predict.typist``: ``Engine.field``, which leaves out the
+    words it showed for the word before); the accuracies always ask ``Engine.suggest``."""
     engine = load_keywise(**load_kwargs)
 
     def predict(context: str, k: int) -> list[str]:
         return [s.text for s in engine.suggest(context, k)]
 
+    def typist(_k: int) -> Predictor:
+        f = engine.field()
+        return lambda context, k: [s.text for s in f.suggest(context, k)]
+
     predict.engine = engine  # type: ignore[attr-defined]
-    predict.spec = {"kind": "keywise", "kwargs": dict(load_kwargs)}  # type: ignore[attr-defined]
+    predict.typist = typist if field else None  # type: ignore[attr-defined]
+    predict.spec = {"kind": "keywise", "kwargs": dict(load_kwargs), "field": field}  # type: ignore[attr-defined]
     return predict
 
 
@@ -74,6 +82,8 @@ KEYWISE_VARIANTS: list[tuple[str, Factory]] = [
     # neural=True insists on the neural model: not available (with the reason) when missing.
     ("keywise (neural on)", lambda: keywise_predictor(neural=True)),
     ("keywise (neural off)", lambda: keywise_predictor(neural=False)),
+    # Engine.suggest alone (a pure function) for the typist, no text field.
+    ("keywise (neural off, stateless)", lambda: keywise_predictor(neural=False, field=False)),
     # Neither the neural reranker nor typo decoding in suggest(): literal n-gram completions.
     ("keywise (decoder off)", lambda: keywise_predictor(neural=False, decoder=False)),
 ]
@@ -94,7 +104,7 @@ def all_systems() -> list[tuple[str, Factory]]:
 def build(spec: dict[str, Any]) -> Predictor:
     """The predictor a ``spec`` describes (used by the fresh-process RSS probe)."""
     if spec["kind"] == "keywise":
-        return keywise_predictor(**spec.get("kwargs", {}))
+        return keywise_predictor(spec.get("field", True), **spec.get("kwargs", {}))
     if spec["kind"] == "presage":
         return presage_predictor(spec["db"])
     raise ValueError(f"unknown system kind {spec['kind']!r}")

@@ -34,6 +34,29 @@ def test_completion_and_next_word(eng: Engine) -> None:
     assert len(eng.suggest("The ", k=5)) == 5
 
 
+def test_field_leaves_out_words_typed_past(eng: Engine) -> None:
+    field = eng.field()
+    shown: set[str] = set()
+    for text in ["The patient ", "The patient d", "The patient de"]:
+        got = texts(field.suggest(text))
+        assert not shown & {w.lower() for w in got}, (text, got, shown)
+        shown |= {w.lower() for w in got}
+    # Engine.suggest stays a pure function: it repeats what the field left out.
+    assert "denies" in texts(eng.suggest("The patient de"))
+    assert "denies" not in texts(field.suggest("The patient de"))
+    # Asked again for the same text, the field gives the same strip; a new word starts afresh.
+    assert texts(field.suggest("The patient de")) == texts(field.suggest("The patient de"))
+    assert texts(field.suggest("He has ")) == texts(eng.suggest("He has "))
+    field.clear()
+    assert texts(field.suggest("The patient de")) == texts(eng.suggest("The patient de"))
+    # Bad input is refused as by Engine.suggest.
+    with pytest.raises(InputError):
+        field.suggest("x", k=0)
+    with pytest.raises(InputError):
+        field.suggest(None)  # type: ignore[arg-type]
+    assert isinstance(field.suggest("\ud800 \x00" * 10_000), list)
+
+
 def test_case_forms_and_sentence_start(eng: Engine) -> None:
     assert "MRI" in texts(eng.suggest("An mr"))
     assert "COVID-19" in texts(eng.suggest("negative for cov"))

@@ -325,3 +325,30 @@ def _unavailable(harness):
         raise harness.registry.Unavailable("not built here")
 
     return factory
+
+
+def test_evaluate_typist_types_in_order_per_k_and_accuracies_ask_predict():
+    predict = vocab_predictor(["the", "cat", "sat", "car", "on", "mat"])
+    made: list[int] = []
+    seen: list[tuple[int, str]] = []
+
+    def typist(k: int):
+        made.append(k)
+
+        def ask(context: str, kk: int) -> list[str]:
+            seen.append((k, context))
+            return predict(context, kk)
+
+        return ask
+
+    lines = ["the cat sat on the mat.", "a car on the mat"]
+    rep = ksr.evaluate(predict, lines, ks=(1, 3), next_ks=(1,), completion_ks=(3,), typist=typist)
+    assert made == [1, 3]
+    for k in (1, 3):
+        order: list[str] = []
+        alone = ksr.run_ksr(lambda c, kk: order.append(c) or predict(c, kk), lines, k=k)
+        assert rep.ksr[k].ksr == alone.ksr
+        # The typist asks in typing order, every position (no memo sharing across k).
+        assert [c for kk, c in seen if kk == k] == order
+    nxt, comp = ksr.word_accuracy(predict, lines, next_ks=(1,), completion_ks=(3,))
+    assert (rep.next_word[1].hits, rep.completion[3].hits) == (nxt[1].hits, comp[3].hits)

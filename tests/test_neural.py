@@ -595,3 +595,24 @@ def _plain(tmp_path: Path) -> Path:
     path = tmp_path / "plain.onnx"
     path.write_bytes(model.SerializeToString())
     return path
+
+
+def test_field_leaves_out_what_the_reranked_strip_showed(pack, tiny_pack, tmp_path):
+    # The neural path reranks the pool in Python; the field must remember the reranked strip.
+    import keywise
+
+    d, _ = pack
+    full = tmp_path / "full"
+    shutil.copytree(tiny_pack, full)
+    shutil.copytree(d, full / "neural")
+    eng = keywise.Engine.load(full, neural=True)
+    assert eng.neural
+    field = eng.field()
+    shown: set[str] = set()
+    for text in ["The patient ", "The patient d", "The patient de"]:
+        got = [s.text.lower() for s in field.suggest(text, 3)]
+        assert not shown & set(got), (text, got, shown)
+        shown |= set(got)
+    # Without the field the strip repeats (so the assertion above can fail).
+    first = {s.text.lower() for s in eng.suggest("The patient d", 3)}
+    assert first & {s.text.lower() for s in eng.suggest("The patient de", 3)}

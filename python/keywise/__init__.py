@@ -6,12 +6,13 @@
 """
 
 from keywise._native import Suggestion, UserStore
-from keywise.engine import DEFAULT_PACK, Engine
+from keywise.engine import DEFAULT_PACK, Engine, Field
 from keywise.errors import InputError, IntegrityError, KeywiseError, PackError
 
 __all__ = [
     "DEFAULT_PACK",
     "Engine",
+    "Field",
     "InputError",
     "IntegrityError",
     "KeywiseError",

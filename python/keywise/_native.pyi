@@ -32,6 +32,10 @@ class UserStore:
     @property
     def path(self) -> str: ...
 
+class NativeField:
+    def __init__(self) -> None: ...
+    def clear(self) -> None: ...
+
 class NativeEngine:
     @staticmethod
     def load(path: str | PathLike[str]) -> NativeEngine: ...
@@ -42,7 +46,10 @@ class NativeEngine:
         taps: list[tuple[float, float]] | None = None,
         store: UserStore | None = None,
         decode: bool = True,
+        field: NativeField | None = None,
+        record: bool = True,
     ) -> list[Suggestion]: ...
+    def record_shown(self, text: str, shown: list[str], field: NativeField) -> None: ...
     def autocorrect(
         self,
         text: str,

@@ -68,8 +68,11 @@ def cmd_eval_ksr(args: argparse.Namespace) -> int:
     if args.lines:
         lines = lines[: args.lines]
 
+    # A keyboard's text field by default: it leaves out what it showed for the word before.
+    suggest = eng.suggest if args.stateless else eng.field().suggest
+
     def predict(context: str, k: int) -> list[str]:
-        return [s.text for s in eng.suggest(context, k)]
+        return [s.text for s in suggest(context, k)]
 
     res = ksr_mod.run_ksr(predict, lines, k=args.k)
     out = {
@@ -83,12 +86,14 @@ def cmd_eval_ksr(args: argparse.Namespace) -> int:
         "latency_p50_us": res.p50_us(),
         "latency_p99_us": res.p99_us(),
         "neural": eng.neural,
+        "field": not args.stateless,
     }
     if args.json:
         print(json.dumps(out, indent=2))
     else:
         print(
-            f"KSR (k={args.k}) {100 * res.ksr:.2f}% on {len(lines)} lines; "
+            f"KSR (k={args.k}) {100 * res.ksr:.2f}% on {len(lines)} lines "
+            f"({'Engine.suggest' if args.stateless else 'a text field'}); "
             f"suggest() p50 {res.p50_us():.0f} us, p99 {res.p99_us():.0f} us"
         )
     return 0
@@ -161,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--lines", type=int, default=0, help="first N non-empty lines only")
     s.add_argument("--json", action="store_true")
     s.add_argument("--neural", choices=["on", "off", "auto"], default="auto")
+    s.add_argument(
+        "--stateless",
+        action="store_true",
+        help="ask Engine.suggest (a pure function) instead of a text field (Engine.field)",
+    )
     s.set_defaults(func=cmd_eval_ksr)
     s = e.add_parser("perplexity", help="n-gram word perplexity over in-vocabulary words")
     s.add_argument("file")

@@ -84,17 +84,36 @@ class Engine:
         """Suggestions for `text`, everything before the cursor: completions of the partial word
         at the cursor, or next words after a space. The partial word includes a trailing hyphen
         or apostrophe that words continue ("x-" -> "x-ray"). `taps`: one (x, y) point in layout
-        units (see `layout()`) per character of the partial word; the decoder then reads them."""
+        units (see `layout()`) per character of the partial word; the decoder then reads them.
+        A pure function of its arguments; a keyboard's text field wants `field()`."""
+        return self._suggest(text, k, taps, None)
+
+    def field(self) -> "Field":
+        """A text field's session: its `suggest` leaves out the words it already showed for the
+        word being typed (the user typed past them), which frees their slots for others."""
+        return Field(self)
+
+    def _suggest(
+        self,
+        text: str,
+        k: int,
+        taps: Sequence[tuple[float, float]] | None,
+        field: _native.NativeField | None,
+    ) -> list[Suggestion]:
         text = _check_text(text)
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= _MAX_K:
             raise InputError(f"k must be an int in 1..{_MAX_K}")
         t = _as_taps(taps)
         if self._neural is None:
-            return self._native.suggest(text, k, t, self.user_store, self._decode)
-        pool = self._native.suggest(text, max(k, _NEURAL_POOL), t, self.user_store, self._decode)
+            return self._native.suggest(text, k, t, self.user_store, self._decode, field)
+        pool = self._native.suggest(text, max(k, _NEURAL_POOL), t, self.user_store, self._decode, field, False)
         if len(pool) <= 1 or any(s.kind == "shortcut" for s in pool):
-            return pool[:k]
-        return self._neural.rerank(text[-300:], pool, k)  # type: ignore[attr-defined]
+            out = pool[:k]
+        else:
+            out = self._neural.rerank(text[-300:], pool, k)  # type: ignore[attr-defined]
+        if field is not None:
+            self._native.record_shown(text, [s.text for s in out], field)
+        return out
 
     def correction(
         self, text: str, taps: Sequence[tuple[float, float]] | None = None, level: str | None = None
@@ -200,3 +219,24 @@ def _as_taps(taps: Sequence[tuple[float, float]] | None) -> list[tuple[float, fl
         return [(float(x), float(y)) for x, y in taps]
     except (TypeError, ValueError):
         raise InputError("taps must be a sequence of (x, y) number pairs") from None
+
+
+class Field:
+    """One text field of a keyboard (see `Engine.field`). Cheap; thread-safe, though a field is
+    typed in by one thread. It keeps only the words shown for the word being typed, in memory,
+    and forgets them when the text stops extending that word."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._native = _native.NativeField()
+
+    def suggest(
+        self, text: str, k: int = 3, taps: Sequence[tuple[float, float]] | None = None
+    ) -> list[Suggestion]:
+        """`Engine.suggest` for this field: the words this field showed for shorter prefixes of
+        the partial word (or as next words before it) are left out."""
+        return self.engine._suggest(text, k, taps, self._native)
+
+    def clear(self) -> None:
+        """Forget what the field showed (the text was replaced, the field lost focus)."""
+        self._native.clear()

@@ -256,17 +256,34 @@ def evaluate(
     completion_ks: Sequence[int] = (3,),
     window: int = WINDOW,
     share_calls: bool = True,
+    typist: Callable[[int], Predictor] | None = None,
 ) -> Report:
     """KSR for every k in ``ks`` plus both accuracies. With ``share_calls`` (the default) one
     call per distinct context within a line, asked with the largest k; without it every
     measurement makes its own calls with its own k (slower; for predictors whose top-k lists
-    are not prefixes of each other)."""
+    are not prefixes of each other).
+
+    ``typist``, if given, makes the predictor the typist uses for the KSR at k (a fresh one per
+    k, asked in typing order: for stateful predictors such as a text field's, which leave out
+    what they showed before); the accuracies still ask ``predict``, one context at a time."""
     all_ks = (*ks, *next_ks, *completion_ks)
     if not all_ks:
         raise ValueError("nothing to measure")
     for k in all_ks:
         _check_k(k)
     lines = list(lines)
+    if typist is not None:
+        results = {k: run_ksr(typist(k), lines, k, window) for k in ks}
+        acc = evaluate(predict, lines, (), next_ks, completion_ks, window, share_calls) if next_ks or completion_ks else None
+        every = [x for r in results.values() for x in r.latencies_us] + (acc.latencies_us if acc else [])
+        return Report(
+            results,
+            acc.next_word if acc else {},
+            acc.completion if acc else {},
+            every,
+            len(lines),
+            sum(map(len, lines)),
+        )
     if not share_calls:
         results = {k: run_ksr(predict, lines, k, window) for k in ks}
         timed_acc: list[float] = []

@@ -66,11 +66,18 @@ def perplexities(pairs: Sequence[tuple[float, float]], grid: Sequence[float] = W
     return out
 
 
-def ksr_report(predict: Any, lines: Sequence[str]) -> dict[str, Any]:
-    from keywise.eval.ksr import evaluate
+def ksr_report(predict: Any, lines: Sequence[str], engine: Any = None) -> dict[str, Any]:
+    """KSR and accuracies of `predict`; with `engine`, also the KSR of a typist in one of its
+    text fields (`engine.field()`, which leaves out the words it showed for the word before)."""
+    from keywise.eval.ksr import evaluate, run_ksr
 
     rep = evaluate(predict, lines, ks=(1, 3), next_ks=(1, 3), completion_ks=(3,))
-    return {
+    field = {}
+    if engine is not None:
+        r = run_ksr(field_predictor(engine), lines, k=3)
+        field = {"ksr_k3_field": round(100 * r.ksr, 2), "field_p50_us": round(r.p50_us(), 1),
+                 "field_p99_us": round(r.p99_us(), 1)}
+    return {**field,
         "ksr_k1": round(100 * rep.ksr[1].ksr, 2),
         "ksr_k3": round(100 * rep.ksr[3].ksr, 2),
         "next_top1": round(rep.next_word[1].rate, 4),
@@ -91,6 +98,16 @@ def neural_predictor(engine: Any, lm: Any, pool_size: int = 12) -> Any:
         if len(pool) <= 1:
             return [s.text for s in pool[:k]]
         return [s.text for s in lm.rerank(context[-300:], pool, k)]
+
+    return predict
+
+
+def field_predictor(engine: Any) -> Any:
+    """Suggestions from one text field of `engine` (see `Engine.field`)."""
+    field = engine.field()
+
+    def predict(context: str, k: int) -> list[str]:
+        return [s.text for s in field.suggest(context, k)]
 
     return predict
 

@@ -81,10 +81,10 @@ def measure(args: Any) -> None:
     print(json.dumps({"eval_perplexity": ppl, "skipped": scores["skipped"]}), flush=True)
     del lm
     sub = lines[: args.lines]
-    off = ksr_report(plain_predictor(engine), sub)
+    off = ksr_report(plain_predictor(engine), sub, engine)
     print("neural off " + json.dumps(off), flush=True)
     full = keywise.Engine.load(args.pack, neural=True) if args.pack else keywise.Engine.load(neural=True)
-    on = ksr_report(plain_predictor(full), sub)
+    on = ksr_report(plain_predictor(full), sub, full)
     print("neural on " + json.dumps(on), flush=True)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = Path(args.out)
@@ -100,6 +100,7 @@ def measure(args: Any) -> None:
         "ksr_neural_off": off,
         "ksr_neural_on": on,
         "ksr_k3_gain_points": round(on["ksr_k3"] - off["ksr_k3"], 2),
+        "ksr_k3_field_gain_points": round(on["ksr_k3_field"] - off["ksr_k3_field"], 2),
         "max_rss_mb": round(rss_mb, 1),
         "model_bytes": sizes,
         "model_plus_tokenizer_mb": round(sum(sizes.values()) / 1e6, 2),

@@ -6,6 +6,7 @@ pub mod correct;
 pub mod decode;
 pub mod engine;
 pub mod error;
+pub mod field;
 pub mod format;
 pub mod layout;
 pub mod lexicon;

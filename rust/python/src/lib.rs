@@ -2,10 +2,11 @@
 //! No logic lives here.
 
 use std::path::PathBuf;
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
 use keywise_core::blend::now_days;
 use keywise_core::decode::{Level, Tap};
+use keywise_core::field::FieldMemory;
 use keywise_core::personal::{PhiFilter, PhiPolicy, StoreKey, UserStore};
 use zeroize::Zeroize;
 
@@ -99,6 +100,34 @@ pub struct NativeEngine {
 #[pyclass(frozen, module = "keywise", name = "UserStore")]
 pub struct NativeUserStore {
     inner: RwLock<UserStore>,
+}
+
+/// One text field's memory of the suggestions it showed (see `keywise_core::field`).
+#[pyclass(frozen, module = "keywise._native")]
+pub struct NativeField {
+    inner: Mutex<FieldMemory>,
+}
+
+#[pymethods]
+impl NativeField {
+    #[new]
+    fn new() -> Self {
+        NativeField {
+            inner: Mutex::new(FieldMemory::new()),
+        }
+    }
+
+    /// Forget what the field showed.
+    fn clear(&self) -> PyResult<()> {
+        lock_field(self)?.clear();
+        Ok(())
+    }
+}
+
+fn lock_field(f: &NativeField) -> PyResult<std::sync::MutexGuard<'_, FieldMemory>> {
+    f.inner
+        .lock()
+        .map_err(|_| KeywiseError::new_err("field lock poisoned"))
 }
 
 fn read_store(s: &NativeUserStore) -> PyResult<std::sync::RwLockReadGuard<'_, UserStore>> {
@@ -258,8 +287,10 @@ impl NativeEngine {
     }
 
     /// Suggestions for the text before the cursor (taps: one (x, y) per character of the partial
-    /// word; store: mix in that user's words).
-    #[pyo3(signature = (text, k, taps = None, store = None, decode = true))]
+    /// word; store: mix in that user's words; field: leave out what that field showed earlier
+    /// for the word being typed, and with `record` remember what is returned).
+    #[pyo3(signature = (text, k, taps = None, store = None, decode = true, field = None, record = true))]
+    #[allow(clippy::too_many_arguments)]
     fn suggest(
         &self,
         py: Python<'_>,
@@ -268,6 +299,8 @@ impl NativeEngine {
         taps: Option<Vec<(f32, f32)>>,
         store: Option<&NativeUserStore>,
         decode: bool,
+        field: Option<&NativeField>,
+        record: bool,
     ) -> PyResult<Vec<Suggestion>> {
         let taps = taps_of(taps);
         let out = py.detach(|| -> PyResult<Vec<CoreSuggestion>> {
@@ -277,12 +310,42 @@ impl NativeEngine {
                 None => None,
             };
             let user = guard.as_ref().map(|g| g.model());
-            self.inner
-                .suggest_blended(text, taps.as_deref(), k, user, decode, &mut out)
-                .map_err(to_py)?;
+            match field {
+                Some(f) => self.inner.suggest_in_field(
+                    text,
+                    taps.as_deref(),
+                    k,
+                    user,
+                    decode,
+                    &mut *lock_field(f)?,
+                    record,
+                    &mut out,
+                ),
+                None => {
+                    self.inner
+                        .suggest_blended(text, taps.as_deref(), k, user, decode, &mut out)
+                }
+            }
+            .map_err(to_py)?;
             Ok(out)
         })?;
         Ok(out.iter().map(Suggestion::from).collect())
+    }
+
+    /// Remember that `shown` was displayed for `text` in `field`.
+    fn record_shown(
+        &self,
+        py: Python<'_>,
+        text: &str,
+        shown: Vec<String>,
+        field: &NativeField,
+    ) -> PyResult<()> {
+        py.detach(|| -> PyResult<()> {
+            let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
+            self.inner
+                .record_shown(text, &shown, &mut *lock_field(field)?);
+            Ok(())
+        })
     }
 
     /// Autocorrect verdict for the last word of `text`: (suggestion, apply, guard) or None.
@@ -424,6 +487,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeEngine>()?;
     m.add_class::<Suggestion>()?;
     m.add_class::<NativeUserStore>()?;
+    m.add_class::<NativeField>()?;
     m.add_function(wrap_pyfunction!(build_pack, m)?)?;
     m.add_function(wrap_pyfunction!(arpa_to_kwm, m)?)?;
     m.add_function(wrap_pyfunction!(kwm_to_arpa, m)?)?;

@@ -1,0 +1,156 @@
+//! A text field's memory of what it showed for the word being typed. A word the strip showed
+//! and the user typed past ("pa" showed "patient", they typed "t") is not the word they want,
+//! so while they go on typing that word it gives its slot to another one. The memory holds only
+//! the words shown for the current word, in memory (zeroized), and forgets them as soon as the
+//! text stops extending that word (a space, a deletion, another field).
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+use zeroize::Zeroize;
+
+use crate::decode::Tap;
+use crate::engine::{Engine, Suggestion, SuggestionKind, MAX_K};
+use crate::error::Result;
+use crate::personal::UserModel;
+use crate::text;
+
+/// Words remembered for one word at most (a long word typed letter by letter).
+const MAX_REMEMBERED: usize = 48;
+
+/// What one text field showed for the word being typed (see the module docs).
+#[derive(Debug, Default)]
+pub struct FieldMemory {
+    /// Hash of the text before the word; the memory belongs to that word only.
+    before: u64,
+    /// The partial word the last recorded list was shown for.
+    partial: String,
+    /// Folded words shown, each with the length (bytes) of the partial word it was shown for.
+    shown: Vec<(usize, String)>,
+}
+
+impl FieldMemory {
+    /// An empty memory.
+    pub fn new() -> FieldMemory {
+        FieldMemory::default()
+    }
+
+    /// Forget everything shown.
+    pub fn clear(&mut self) {
+        self.partial.zeroize();
+        for (_, w) in self.shown.iter_mut() {
+            w.zeroize();
+        }
+        self.shown.clear();
+        self.before = 0;
+    }
+
+    /// Keep the memory only if `partial` (after text hashing to `before`) extends the word it
+    /// was recorded for.
+    fn sync(&mut self, before: u64, partial: &str) {
+        if before != self.before || !partial.starts_with(self.partial.as_str()) {
+            self.clear();
+            self.before = before;
+        }
+    }
+
+    /// Words shown for a shorter partial of the current word: the user typed past them.
+    fn passed_over(&self, partial_len: usize) -> impl Iterator<Item = &str> {
+        self.shown
+            .iter()
+            .filter(move |(n, _)| *n < partial_len)
+            .map(|(_, w)| w.as_str())
+    }
+
+    fn record(&mut self, partial: &str, shown: &[&str]) {
+        let n = partial.len();
+        // Asked again for the same text: the new list replaces the old one.
+        self.shown.retain(|(m, _)| *m < n);
+        for w in shown {
+            if self.shown.len() == MAX_REMEMBERED {
+                let (_, mut old) = self.shown.remove(0);
+                old.zeroize();
+            }
+            self.shown.push((n, text::fold(w)));
+        }
+        self.partial.zeroize();
+        self.partial.push_str(partial);
+    }
+}
+
+impl Drop for FieldMemory {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+fn hash_before(before: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    before.hash(&mut h);
+    h.finish()
+}
+
+impl Engine {
+    /// Hash of the text before the partial word of `text`, and that partial word.
+    fn field_key<'a>(&self, text: &'a str) -> (u64, &'a str) {
+        let text = text::tail(text, crate::engine::MAX_CONTEXT_BYTES);
+        let partial = self.parse(text).partial;
+        (hash_before(&text[..text.len() - partial.len()]), partial)
+    }
+
+    /// [`Engine::suggest_blended`] for a text field: the words `field` showed earlier for the
+    /// word being typed are left out, and, with `record`, what this call returns is
+    /// remembered (without it, call [`Engine::record_shown`] with what was shown in the end).
+    #[allow(clippy::too_many_arguments)]
+    pub fn suggest_in_field(
+        &self,
+        text: &str,
+        taps: Option<&[Tap]>,
+        k: usize,
+        user: Option<&UserModel>,
+        decode: bool,
+        field: &mut FieldMemory,
+        record: bool,
+        out: &mut Vec<Suggestion>,
+    ) -> Result<()> {
+        let (before, partial) = self.field_key(text);
+        field.sync(before, partial);
+        let passed: Vec<&str> = field.passed_over(partial.len()).collect();
+        if passed.is_empty() {
+            self.suggest_blended(text, taps, k, user, decode, out)?;
+        } else {
+            let pool = (k + passed.len()).min(MAX_K);
+            self.suggest_blended(text, taps, pool, user, decode, out)?;
+            out.retain(|s| !passed.contains(&text::fold(&s.text).as_str()));
+            // Choose the k best as the ranking does (probability times saving), show them by
+            // probability; expansions keep the last slots, as in `suggest_blended`.
+            let mut expansions: Vec<Suggestion> = Vec::new();
+            out.retain(|s| {
+                let keep = s.kind != SuggestionKind::Shortcut;
+                if !keep {
+                    expansions.push(s.clone());
+                }
+                keep
+            });
+            let typed = partial.chars().count();
+            let key = |s: &Suggestion| s.score + self.text_saving_bonus(&s.text, typed);
+            out.sort_by(|a, b| key(b).total_cmp(&key(a)));
+            out.truncate(k.saturating_sub(expansions.len().min(k.saturating_sub(1))));
+            out.sort_by(|a, b| b.score.total_cmp(&a.score));
+            out.extend(expansions.into_iter().take(k.saturating_sub(out.len())));
+        }
+        if record {
+            let shown: Vec<&str> = out.iter().map(|s| s.text.as_str()).collect();
+            field.record(partial, &shown);
+        }
+        Ok(())
+    }
+
+    /// Remember that `shown` was displayed for `text` in `field` (after a caller reranked the
+    /// list that [`Engine::suggest_in_field`] gave without recording).
+    pub fn record_shown(&self, text: &str, shown: &[&str], field: &mut FieldMemory) {
+        let (before, partial) = self.field_key(text);
+        field.sync(before, partial);
+        field.record(partial, shown);
+    }
+}
