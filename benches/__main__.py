@@ -247,7 +247,8 @@ def write_markdown(
         ),
         (
             f"- peers: Presage {meta['presage']} (Debian) through its C API, stateless configuration"
-            " (`benches/presage.py`); databases: Presage's own English db, and text2ngram 1-3-grams"
+            " (`benches/presage.py`), and for the typist of `presage (train db, stock)` as shipped (no"
+            " word offered twice within a word, recency predictor); databases: Presage's own English db, and text2ngram 1-3-grams"
             " lower-cased from all train/ splits (`benches/setup.sh`)"
         ),
         f"- lines per task: {meta['lines']} ({meta['selection']}); context window {ksr.WINDOW} chars",

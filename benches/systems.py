@@ -58,7 +58,10 @@ def keywise_predictor(field: bool = True, **load_kwargs: Any) -> Predictor:
     return predict
 
 
-def presage_predictor(db: str) -> Predictor:
+def presage_predictor(db: str, stock: bool = False) -> Predictor:
+    """Presage over `db`, stateless. With `stock` the typist (``.typist``) runs Presage as
+    shipped: words offered since the last word boundary are not offered again, plus its recency
+    predictor (one fresh instance per k, asked in typing order)."""
     from benches.presage import Presage, PresageError
 
     try:
@@ -70,8 +73,15 @@ def presage_predictor(db: str) -> Predictor:
     def wrapped(context: str, k: int) -> list[str]:
         return predict(context, k)
 
+    def typist(_k: int) -> Predictor:
+        q = Presage(db, repeat_suggestions=False, recency=True)
+        held.append(q)  # kept open until the predictor goes
+        return q.predict
+
+    held: list[Any] = []
     wrapped.db = p.db  # type: ignore[attr-defined]
-    wrapped.spec = {"kind": "presage", "db": db}  # type: ignore[attr-defined]
+    wrapped.typist = typist if stock else None  # type: ignore[attr-defined]
+    wrapped.spec = {"kind": "presage", "db": db, "stock": stock}  # type: ignore[attr-defined]
     wrapped.presage = p  # type: ignore[attr-defined]
     return wrapped
 
@@ -91,6 +101,8 @@ KEYWISE_VARIANTS: list[tuple[str, Factory]] = [
 PEERS: list[tuple[str, Factory]] = [
     ("presage (own db)", lambda: presage_predictor("own")),
     ("presage (train db)", lambda: presage_predictor("train")),
+    # As shipped (no repeats within a word, recency predictor): the typist only.
+    ("presage (train db, stock)", lambda: presage_predictor("train", stock=True)),
 ]
 
 # Ratios in the report are against this system.
@@ -106,5 +118,5 @@ def build(spec: dict[str, Any]) -> Predictor:
     if spec["kind"] == "keywise":
         return keywise_predictor(spec.get("field", True), **spec.get("kwargs", {}))
     if spec["kind"] == "presage":
-        return presage_predictor(spec["db"])
+        return presage_predictor(spec["db"], spec.get("stock", False))
     raise ValueError(f"unknown system kind {spec['kind']!r}")

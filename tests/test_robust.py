@@ -173,3 +173,24 @@ def test_eight_threads_match_single_thread(eng: Engine, tmp_path: Path) -> None:
     assert a.keys() == b.keys()
     for w in a:
         assert a[w] == pytest.approx(b[w], rel=1e-3)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(list("patiendshc ")), min_size=1, max_size=40).map("".join), text)
+def test_field_never_repeats_within_a_word_and_survives_any_text(eng: Engine, typed: str, junk: str) -> None:
+    # Typed letter by letter: within one word, no strip repeats a word an earlier strip of that
+    # word (or the next-word strip before it) showed; and junk in between never breaks the field.
+    field = eng.field()
+    shown: set[str] = set()
+    for i in range(len(typed) + 1):
+        ctx = "The " + typed[:i]
+        if ctx.endswith(" "):
+            shown = set()
+        got = {s.text.lower() for s in field.suggest(ctx, k=3)}
+        assert not got & shown, (ctx, got, shown)
+        shown |= got
+    assert len(field.suggest(junk, k=5)) <= 5
+    try:
+        field.suggest(junk + " pa", k=3, taps=[(0.5, 0.5), (1.5, 0.5)])
+    except keywise.InputError:
+        pass  # a clear error (taps that do not match the word) is fine; a crash is not
