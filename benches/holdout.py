@@ -130,15 +130,17 @@ def build(name: str, over: dict[str, object], weights: dict[str, int], work: Pat
     return out
 
 
-def ksr(name: str, over: dict[str, object], lines: int | None, work: Path) -> float:
+def ksr(name: str, over: dict[str, object], lines: int | None, work: Path, field: bool = False) -> float:
     import keywise
     from keywise.eval import ksr as K
 
     pack = _variant(work, name, "ksr", over)
     engine = keywise.Engine.load(pack, neural=False)
     held = K.read_lines(paths(work)["held"], lines)
-    r = K.run_ksr(lambda c, k: [s.text for s in engine.suggest(c, k=k)], held, k=3)
-    print(f"{name} {json.dumps(over) if over else ''}: held-out KSR k=3 {100 * r.ksr:.3f}% ({len(held)} lines)")
+    suggest = engine.field().suggest if field else engine.suggest
+    r = K.run_ksr(lambda c, k: [s.text for s in suggest(c, k=k)], held, k=3)
+    how = "in a text field" if field else "Engine.suggest"
+    print(f"{name} {json.dumps(over) if over else ''}: held-out KSR k=3 {100 * r.ksr:.3f}% ({len(held)} lines, {how})")
     return r.ksr
 
 
@@ -160,6 +162,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("overrides", nargs="?", default="{}")
     ap.add_argument("--weights", default="{}", help="corpus weights by file name suffix (build)")
     ap.add_argument("--lines", type=int, default=None)
+    ap.add_argument("--field", action="store_true", help="ksr: type in a text field (Engine.field)")
     ap.add_argument("--on", choices=["notes", "sgd"], default="sgd", help="kebbie: which held-out lines")
     ap.add_argument("--work", type=Path, default=Path("/tmp/keywise-holdout"))
     ap.add_argument("--hold", type=float, default=HOLD, help="build: hold out the notes from this fraction on")
@@ -170,7 +173,7 @@ def main(argv: list[str]) -> int:
             ap.error("--hold must be in 0.1..0.95")
         build(a.name, over, json.loads(a.weights), a.work, a.hold)
     elif a.cmd == "ksr":
-        ksr(a.name, over, a.lines, a.work)
+        ksr(a.name, over, a.lines, a.work, a.field)
     else:
         kebbie(a.name, over, a.on, a.lines or 3000, a.work)
     return 0

@@ -4,9 +4,6 @@
 //! the words shown for the current word, in memory (zeroized), and forgets them as soon as the
 //! text stops extending that word (a space, a deletion, another field).
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
-
 use zeroize::Zeroize;
 
 use crate::decode::Tap;
@@ -17,12 +14,17 @@ use crate::text;
 
 /// Words remembered for one word at most (a long word typed letter by letter).
 const MAX_REMEMBERED: usize = 48;
+/// Bytes of the text before the word kept to recognise the word.
+const KEY_BYTES: usize = 64;
+/// The word is the same when one text before it ends the other (a caller may pass a sliding
+/// window, the last N characters, as keyboards do) and they share at least this many bytes.
+const MIN_OVERLAP: usize = 16;
 
 /// What one text field showed for the word being typed (see the module docs).
 #[derive(Debug, Default)]
 pub struct FieldMemory {
-    /// Hash of the text before the word; the memory belongs to that word only.
-    before: u64,
+    /// The end of the text before the word; the memory belongs to that word only.
+    before: String,
     /// The partial word the last recorded list was shown for.
     partial: String,
     /// Folded words shown, each with the length (bytes) of the partial word it was shown for.
@@ -42,16 +44,20 @@ impl FieldMemory {
             w.zeroize();
         }
         self.shown.clear();
-        self.before = 0;
+        self.before.zeroize();
     }
 
-    /// Keep the memory only if `partial` (after text hashing to `before`) extends the word it
-    /// was recorded for.
-    fn sync(&mut self, before: u64, partial: &str) {
-        if before != self.before || !partial.starts_with(self.partial.as_str()) {
+    /// Keep the memory only if `partial` (after the text `before`) extends the word it was
+    /// recorded for.
+    fn sync(&mut self, before: &str, partial: &str) {
+        let (a, b) = (self.before.as_str(), before);
+        let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+        let same = long.ends_with(short) && short.len() >= long.len().min(MIN_OVERLAP);
+        if !same || !partial.starts_with(self.partial.as_str()) {
             self.clear();
-            self.before = before;
         }
+        self.before.zeroize();
+        self.before.push_str(before);
     }
 
     /// Words shown for a shorter partial of the current word: the user typed past them.
@@ -84,18 +90,13 @@ impl Drop for FieldMemory {
     }
 }
 
-fn hash_before(before: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    before.hash(&mut h);
-    h.finish()
-}
-
 impl Engine {
-    /// Hash of the text before the partial word of `text`, and that partial word.
-    fn field_key<'a>(&self, text: &'a str) -> (u64, &'a str) {
+    /// The end of the text before the partial word of `text`, and that partial word.
+    fn field_key<'a>(&self, text: &'a str) -> (&'a str, &'a str) {
         let text = text::tail(text, crate::engine::MAX_CONTEXT_BYTES);
         let partial = self.parse(text).partial;
-        (hash_before(&text[..text.len() - partial.len()]), partial)
+        let before = &text[..text.len() - partial.len()];
+        (text::tail(before, KEY_BYTES), partial)
     }
 
     /// [`Engine::suggest_blended`] for a text field: the words `field` showed earlier for the

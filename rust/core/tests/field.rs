@@ -105,3 +105,21 @@ fn the_memory_ends_with_the_word() {
     assert!(!in_field(&e, &mut f, "The patient de").contains(&"denies".to_string()));
     assert!(plain(&e, "The patient de").contains(&"denies".to_string()));
 }
+
+#[test]
+fn a_sliding_window_of_the_text_keeps_the_memory() {
+    // Keyboards pass the last N characters: the start of the text moves with every letter.
+    let (_d, e) = engine();
+    let mut f = FieldMemory::new();
+    let long = "Seen today for a routine visit. The patient ";
+    let window = |t: String| t[t.len() - 30..].to_string();
+    let mut seen: Vec<String> = Vec::new();
+    for typed in ["", "d", "de"] {
+        let got = in_field(&e, &mut f, &window(format!("{long}{typed}")));
+        assert!(
+            got.iter().all(|w| !seen.contains(w)),
+            "{typed}: {got:?} after {seen:?}"
+        );
+        seen.extend(got);
+    }
+}
