@@ -108,6 +108,10 @@ def render(out: Path) -> str:
         off, on = ev.get("ksr_neural_off", {}), ev.get("ksr_neural_on", {})
         lines.append(f"- KSR k=3: {off.get('ksr_k3')}% without, {on.get('ksr_k3')}% with the neural model "
                      f"({ev.get('ksr_k3_gain_points')} points), {on.get('lines')} lines")
+        if "ksr_k3_field" in on:
+            lines.append(f"- KSR k=3 typed in a text field (`Engine.field`): {off.get('ksr_k3_field')}% without, "
+                         f"{on.get('ksr_k3_field')}% with ({ev.get('ksr_k3_field_gain_points')} points); suggest() "
+                         f"p99 {off.get('field_p99_us')} us without, {on.get('field_p99_us')} us with")
         lines.append(f"- next top-3 {off.get('next_top3')} -> {on.get('next_top3')}; completion top-3 "
                      f"{off.get('completion_top3')} -> {on.get('completion_top3')}")
         lines.append(f"- suggest() latency, one thread: without p50 {off.get('p50_us')} us / p99 {off.get('p99_us')} us; "

@@ -140,13 +140,7 @@ impl Engine {
             }
         }
         out.dedup_by(|a, b| a.text == b.text);
-        // Expansions take the last slots, so the best completion stays first.
-        out.truncate(k.saturating_sub(expansions.len().min(k.saturating_sub(1))));
-        for e in expansions {
-            if out.len() < k {
-                out.push(e);
-            }
-        }
+        place_expansions(out, expansions, k);
         Ok(())
     }
 
@@ -164,5 +158,16 @@ impl Engine {
             .id(&key)
             .is_some_and(|id| self.lexicon.flags(id) & flags::GENERAL != 0);
         (upper || !ordinary).then_some(e.as_str())
+    }
+}
+
+/// Keep `k` suggestions: the best of `out` first, then `expansions` in the last slots (at least
+/// one slot stays for `out`, so the best completion stays first).
+pub(crate) fn place_expansions(out: &mut Vec<Suggestion>, expansions: Vec<Suggestion>, k: usize) {
+    out.truncate(k.saturating_sub(expansions.len().min(k.saturating_sub(1))));
+    for e in expansions {
+        if out.len() < k {
+            out.push(e);
+        }
     }
 }

@@ -6,6 +6,7 @@
 
 use zeroize::Zeroize;
 
+use crate::blend::place_expansions;
 use crate::decode::Tap;
 use crate::engine::{Engine, Suggestion, SuggestionKind, MAX_K};
 use crate::error::Result;
@@ -136,9 +137,12 @@ impl Engine {
             let typed = partial.chars().count();
             let key = |s: &Suggestion| s.score + self.text_saving_bonus(&s.text, typed);
             out.sort_by(|a, b| key(b).total_cmp(&key(a)));
-            out.truncate(k.saturating_sub(expansions.len().min(k.saturating_sub(1))));
-            out.sort_by(|a, b| b.score.total_cmp(&a.score));
-            out.extend(expansions.into_iter().take(k.saturating_sub(out.len())));
+            place_expansions(out, expansions, k);
+            let n = out
+                .iter()
+                .take_while(|s| s.kind != SuggestionKind::Shortcut)
+                .count();
+            out[..n].sort_by(|a, b| b.score.total_cmp(&a.score));
         }
         if record {
             let shown: Vec<&str> = out.iter().map(|s| s.text.as_str()).collect();
