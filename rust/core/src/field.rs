@@ -22,7 +22,7 @@ const KEY_BYTES: usize = 64;
 const MIN_OVERLAP: usize = 16;
 
 /// What one text field showed for the word being typed (see the module docs).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct FieldMemory {
     /// The end of the text before the word; the memory belongs to that word only.
     before: String,
@@ -72,7 +72,13 @@ impl FieldMemory {
     fn record(&mut self, partial: &str, shown: &[&str]) {
         let n = partial.len();
         // Asked again for the same text: the new list replaces the old one.
-        self.shown.retain(|(m, _)| *m < n);
+        self.shown.retain_mut(|(m, w)| {
+            let keep = *m < n;
+            if !keep {
+                w.zeroize();
+            }
+            keep
+        });
         for w in shown {
             if self.shown.len() == MAX_REMEMBERED {
                 let (_, mut old) = self.shown.remove(0);
@@ -82,6 +88,15 @@ impl FieldMemory {
         }
         self.partial.zeroize();
         self.partial.push_str(partial);
+    }
+}
+
+impl std::fmt::Debug for FieldMemory {
+    // Sizes only: the content is what the user typed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FieldMemory")
+            .field("shown", &self.shown.len())
+            .finish()
     }
 }
 

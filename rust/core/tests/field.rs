@@ -123,3 +123,16 @@ fn a_sliding_window_of_the_text_keeps_the_memory() {
         seen.extend(got);
     }
 }
+
+#[test]
+fn debug_output_never_shows_what_was_typed() {
+    let (_d, e) = engine();
+    let mut f = FieldMemory::new();
+    in_field(&e, &mut f, "Zorblat the patient d");
+    let shown = format!("{f:?}");
+    assert!(
+        !shown.contains("Zorblat") && !shown.contains("patient"),
+        "{shown}"
+    );
+    assert!(shown.starts_with("FieldMemory"), "{shown}");
+}
