@@ -1,11 +1,12 @@
 //! The engine's entry points on random text, k, taps and every autocorrect level:
-//! suggest, suggest_with_taps, suggest_for_user (with a small learned user model),
-//! autocorrect, reject. Layout: [k][flags][n_taps][8 bytes per tap...][text, lossy UTF-8].
+//! suggest, suggest_with_taps, suggest_for_user (with a small learned user model), a text field
+//! typed into, autocorrect, reject. Layout: [k][flags][n_taps][8 bytes per tap...][text, lossy UTF-8].
 #![no_main]
 #[path = "../common.rs"]
 mod common;
 use keywise_core::decode::Level;
 use keywise_core::engine::MAX_K;
+use keywise_core::field::FieldMemory;
 use keywise_core::personal::{PhiFilter, PhiPolicy, UserModel};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
@@ -95,6 +96,23 @@ fuzz_target!(|data: &[u8]| {
         Err(err) => no_text_in(&err, &text, |p| {
             e.suggest_for_user(p, t, k, u, &mut Vec::new()).err()
         }),
+    }
+    // A text field typed into: the last 16 prefixes of the text, in order.
+    if ok_k {
+        let mut field = FieldMemory::new();
+        let ends: Vec<usize> = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([text.len()])
+            .collect();
+        for &end in ends.iter().skip(ends.len().saturating_sub(16)) {
+            match e.suggest_in_field(&text[..end], None, k, u, true, &mut field, true, &mut out) {
+                Ok(()) => assert!(out.len() <= k),
+                Err(err) => no_text_in(&err, &text[..end], |p| {
+                    e.suggest_for_user(p, None, k, u, &mut Vec::new()).err()
+                }),
+            }
+        }
     }
     let level = [
         Level::Off,
