@@ -49,3 +49,16 @@ def test_autocorrect(benchmark, engine: keywise.Engine) -> None:  # type: ignore
 
 def test_suggest_neural(benchmark, neural_engine: keywise.Engine) -> None:  # type: ignore[no-untyped-def]
     benchmark(neural_engine.suggest, "The patient denies chest pain and shortness of ")
+
+
+def test_field_typing_a_word(benchmark, engine: keywise.Engine) -> None:  # type: ignore[no-untyped-def]
+    # One round: a text field typed into letter by letter ("sh" .. "shortness"), nine calls.
+    prefix = "The patient denies chest pain and "
+
+    def type_word() -> None:
+        field = engine.field()
+        for i in range(2, 10):
+            field.suggest(prefix + "shortness"[:i])
+        field.suggest(prefix)
+
+    benchmark(type_word)
