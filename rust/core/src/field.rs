@@ -2,7 +2,11 @@
 //! and the user typed past ("pa" showed "patient", they typed "t") is not the word they want,
 //! so while they go on typing that word it gives its slot to another one. The memory holds only
 //! the words shown for the current word, in memory (zeroized), and forgets them as soon as the
-//! text stops extending that word (a space, a deletion, another field).
+//! text stops extending that word (a space, a deletion, another field). Of the typed text it
+//! keeps only hashes.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 
 use zeroize::Zeroize;
 
@@ -15,19 +19,19 @@ use crate::text;
 
 /// Words remembered for one word at most (a long word typed letter by letter).
 const MAX_REMEMBERED: usize = 48;
-/// Bytes of the text before the word kept to recognise the word.
-const KEY_BYTES: usize = 64;
-/// The word is the same when one text before it ends the other (a caller may pass a sliding
-/// window, the last N characters, as keyboards do) and they share at least this many bytes.
-const MIN_OVERLAP: usize = 16;
+/// The word is recognised by the last this many bytes of the text before it, so a caller that
+/// passes a sliding window of the text (the last N characters, as keyboards do) keeps the
+/// memory.
+const KEY_BYTES: usize = 16;
 
 /// What one text field showed for the word being typed (see the module docs).
 #[derive(Default)]
 pub struct FieldMemory {
-    /// The end of the text before the word; the memory belongs to that word only.
-    before: String,
-    /// The partial word the last recorded list was shown for.
-    partial: String,
+    /// Hash of the end of the text before the word; the memory belongs to that word only.
+    before: u64,
+    /// Length and hash of the partial word the last recorded list was shown for.
+    partial_len: usize,
+    partial: u64,
     /// Folded words shown, each with the length (bytes) of the partial word it was shown for.
     shown: Vec<(usize, String)>,
 }
@@ -40,25 +44,23 @@ impl FieldMemory {
 
     /// Forget everything shown.
     pub fn clear(&mut self) {
-        self.partial.zeroize();
         for (_, w) in self.shown.iter_mut() {
             w.zeroize();
         }
         self.shown.clear();
-        self.before.zeroize();
+        (self.before, self.partial_len, self.partial) = (0, 0, hash(""));
     }
 
-    /// Keep the memory only if `partial` (after the text `before`) extends the word it was
-    /// recorded for.
-    fn sync(&mut self, before: &str, partial: &str) {
-        let (a, b) = (self.before.as_str(), before);
-        let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-        let same = long.ends_with(short) && short.len() >= long.len().min(MIN_OVERLAP);
-        if !same || !partial.starts_with(self.partial.as_str()) {
+    /// Keep the memory only if `partial` (after the text hashing to `before`) extends the word
+    /// it was recorded for.
+    fn sync(&mut self, before: u64, partial: &str) {
+        let extends = partial
+            .get(..self.partial_len)
+            .is_some_and(|p| hash(p) == self.partial);
+        if before != self.before || !extends {
             self.clear();
+            self.before = before;
         }
-        self.before.zeroize();
-        self.before.push_str(before);
     }
 
     /// Words shown for a shorter partial of the current word: the user typed past them.
@@ -86,9 +88,14 @@ impl FieldMemory {
             }
             self.shown.push((n, text::fold(w)));
         }
-        self.partial.zeroize();
-        self.partial.push_str(partial);
+        (self.partial_len, self.partial) = (partial.len(), hash(partial));
     }
+}
+
+fn hash(s: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
 }
 
 impl std::fmt::Debug for FieldMemory {
@@ -107,12 +114,12 @@ impl Drop for FieldMemory {
 }
 
 impl Engine {
-    /// The end of the text before the partial word of `text`, and that partial word.
-    fn field_key<'a>(&self, text: &'a str) -> (&'a str, &'a str) {
+    /// Hash of the end of the text before the partial word of `text`, and that partial word.
+    fn field_key<'a>(&self, text: &'a str) -> (u64, &'a str) {
         let text = text::tail(text, crate::engine::MAX_CONTEXT_BYTES);
         let partial = self.parse(text).partial;
         let before = &text[..text.len() - partial.len()];
-        (text::tail(before, KEY_BYTES), partial)
+        (hash(text::tail(before, KEY_BYTES)), partial)
     }
 
     /// [`Engine::suggest_blended`] for a text field: the words `field` showed earlier for the
