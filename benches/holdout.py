@@ -98,22 +98,27 @@ def _swap(node: object, paths: dict[str, str]) -> object:
     return paths.get(node, node) if isinstance(node, str) else node
 
 
-def build(name: str, over: dict[str, object], weights: dict[str, int], work: Path, hold: float = HOLD) -> Path:
-    from keywise import _native
+def split_recipe(shared: Path, parts: dict[str, Path], notes: Path | None = None) -> dict[str, object]:
+    """The default recipe over the split's train parts (`notes` replaces the notes part)."""
     from keywise.recipe import default_recipe
 
-    shared = _shared()
-    parts = split(shared, work, hold)
-    recipe = default_recipe(shared)
     recipe = _swap(
-        recipe,
+        default_recipe(shared),
         {
-            str(shared / NOTES): str(parts["notes"]),
+            str(shared / NOTES): str(notes or parts["notes"]),
             str(shared / DIALOGUES): str(parts["dialogues"]),
             str(shared / SGD): str(parts["sgd"]),
         },
     )
     assert isinstance(recipe, dict)
+    return recipe
+
+
+def build(name: str, over: dict[str, object], weights: dict[str, int], work: Path, hold: float = HOLD) -> Path:
+    from keywise import _native
+
+    shared = _shared()
+    recipe = split_recipe(shared, split(shared, work, hold))
     for c in recipe["corpora"]:
         for suffix, w in weights.items():
             if c["path"].endswith(suffix):
@@ -137,8 +142,7 @@ def ksr(name: str, over: dict[str, object], lines: int | None, work: Path, field
     pack = _variant(work, name, "ksr", over)
     engine = keywise.Engine.load(pack, neural=False)
     held = K.read_lines(paths(work)["held"], lines)
-    suggest = engine.field().suggest if field else engine.suggest
-    r = K.run_ksr(lambda c, k: [s.text for s in suggest(c, k=k)], held, k=3)
+    r = K.run_ksr(K.engine_predictor(engine, field), held, k=3)
     how = "in a text field" if field else "Engine.suggest"
     print(f"{name} {json.dumps(over) if over else ''}: held-out KSR k=3 {100 * r.ksr:.3f}% ({len(held)} lines, {how})")
     return r.ksr

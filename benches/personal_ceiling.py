@@ -27,13 +27,11 @@ sys.path.insert(0, str(REPO))
 import keywise
 from benches import holdout as H
 from keywise import _native
-from keywise.eval.ksr import run_ksr
-from keywise.recipe import default_recipe
+from keywise.eval.ksr import engine_predictor, run_ksr
 
 
 def field_ksr(engine: keywise.Engine, lines: list[str]) -> float:
-    f = engine.field()
-    return 100 * run_ksr(lambda c, k: [s.text for s in f.suggest(c, k)], lines, k=3).ksr
+    return 100 * run_ksr(engine_predictor(engine, field=True), lines, k=3).ksr
 
 
 def main() -> None:
@@ -48,14 +46,7 @@ def main() -> None:
     try:
         notes = tmp / "notes_plus_learned.txt"
         notes.write_text(parts["notes"].read_text(encoding="utf-8") + "\n".join(learn) + "\n", encoding="utf-8")
-        recipe = H._swap(
-            default_recipe(shared),
-            {
-                str(shared / H.NOTES): str(notes),
-                str(shared / H.DIALOGUES): str(parts["dialogues"]),
-                str(shared / H.SGD): str(parts["sgd"]),
-            },
-        )
+        recipe = H.split_recipe(shared, parts, notes)
         _native.build_pack(json.dumps(recipe), str(tmp / "pack"), lambda _s, _f: None)
         base_pack = args.work / "packs" / "base"
         out = {"base": field_ksr(keywise.Engine.load(base_pack, neural=False), typed)}

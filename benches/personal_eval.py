@@ -44,7 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
 
 import keywise
-from keywise.eval.ksr import KsrResult, run_ksr
+from keywise.eval.ksr import KsrResult, engine_predictor, run_ksr
 
 SHARED = REPO.parent / "shared" / "corpora" / "clinical"
 EVAL_NOTES = SHARED / "eval" / "aci_bench_notes.jsonl"
@@ -88,12 +88,7 @@ def learning(engine: keywise.Engine, lines: list[str]) -> Iterator[str]:
 
 def ksr(engine: keywise.Engine, lines: Iterable[str], stateless: bool = False) -> KsrResult:
     # The typist types in a text field (Engine.field), as `keywise eval ksr` does by default.
-    suggest = engine.suggest if stateless else engine.field().suggest
-
-    def predict(ctx: str, k: int) -> list[str]:
-        return [s.text for s in suggest(ctx, k)]
-
-    return run_ksr(predict, lines, k=3)
+    return run_ksr(engine_predictor(engine, field=not stateless), lines, k=3)
 
 
 def main() -> None:

@@ -49,8 +49,9 @@ def keywise_predictor(field: bool = True, **load_kwargs: Any) -> Predictor:
         return [s.text for s in engine.suggest(context, k)]
 
     def typist(_k: int) -> Predictor:
-        f = engine.field()
-        return lambda context, k: [s.text for s in f.suggest(context, k)]
+        from keywise.eval.ksr import engine_predictor
+
+        return engine_predictor(engine, field=True)
 
     predict.engine = engine  # type: ignore[attr-defined]
     predict.typist = typist if field else None  # type: ignore[attr-defined]

@@ -69,11 +69,7 @@ def cmd_eval_ksr(args: argparse.Namespace) -> int:
         lines = lines[: args.lines]
 
     # A keyboard's text field by default: it leaves out what it showed for the word before.
-    suggest = eng.suggest if args.stateless else eng.field().suggest
-
-    def predict(context: str, k: int) -> list[str]:
-        return [s.text for s in suggest(context, k)]
-
+    predict = ksr_mod.engine_predictor(eng, field=not args.stateless)
     res = ksr_mod.run_ksr(predict, lines, k=args.k)
     out = {
         "file": args.file,

@@ -43,6 +43,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 Predictor = Callable[[str, int], Sequence[str]]
 
@@ -115,6 +116,17 @@ class Report:
 
     def p99_us(self) -> float:
         return percentile(self.latencies_us, 99)
+
+
+def engine_predictor(engine: Any, field: bool = False) -> Predictor:
+    """``engine.suggest`` as a predictor; with ``field``, one new text field of it
+    (``engine.field()``: it leaves out the words it showed for the word being typed)."""
+    suggest = engine.field().suggest if field else engine.suggest
+
+    def predict(context: str, k: int) -> list[str]:
+        return [s.text for s in suggest(context, k)]
+
+    return predict
 
 
 def read_lines(path: str | Path, limit: int | None = None) -> list[str]:

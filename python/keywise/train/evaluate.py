@@ -69,12 +69,12 @@ def perplexities(pairs: Sequence[tuple[float, float]], grid: Sequence[float] = W
 def ksr_report(predict: Any, lines: Sequence[str], engine: Any = None) -> dict[str, Any]:
     """KSR and accuracies of `predict`; with `engine`, also the KSR of a typist in one of its
     text fields (`engine.field()`, which leaves out the words it showed for the word before)."""
-    from keywise.eval.ksr import evaluate, run_ksr
+    from keywise.eval.ksr import engine_predictor, evaluate, run_ksr
 
     rep = evaluate(predict, lines, ks=(1, 3), next_ks=(1, 3), completion_ks=(3,))
     field = {}
     if engine is not None:
-        r = run_ksr(field_predictor(engine), lines, k=3)
+        r = run_ksr(engine_predictor(engine, field=True), lines, k=3)
         field = {"ksr_k3_field": round(100 * r.ksr, 2), "field_p50_us": round(r.p50_us(), 1),
                  "field_p99_us": round(r.p99_us(), 1)}
     return {**field,
@@ -102,18 +102,7 @@ def neural_predictor(engine: Any, lm: Any, pool_size: int = 12) -> Any:
     return predict
 
 
-def field_predictor(engine: Any) -> Any:
-    """Suggestions from one text field of `engine` (see `Engine.field`)."""
-    field = engine.field()
-
-    def predict(context: str, k: int) -> list[str]:
-        return [s.text for s in field.suggest(context, k)]
-
-    return predict
-
-
 def plain_predictor(engine: Any) -> Any:
-    def predict(context: str, k: int) -> list[str]:
-        return [s.text for s in engine.suggest(context, k)]
+    from keywise.eval.ksr import engine_predictor
 
-    return predict
+    return engine_predictor(engine)

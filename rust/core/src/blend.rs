@@ -99,27 +99,22 @@ impl Engine {
             } else {
                 SuggestionKind::Completion
             };
-            let pack_prob = |word: &str| {
-                self.lexicon.id(&text::fold(word)).map(|id| {
-                    let ctx = self.context(&cur.state);
-                    self.log10_prob(&ctx, id)
-                })
-            };
+            let ctx = self.context(&cur.state);
             for (word, pu) in q.candidates(cur.partial, pool) {
                 if out.iter().any(|s| text::fold(&s.text) == text::fold(&word)) {
                     continue;
                 }
-                let base = pack_prob(&word).unwrap_or(-12.0);
+                let base = self
+                    .lexicon
+                    .id(&text::fold(&word))
+                    .map_or(-12.0, |id| self.log10_prob(&ctx, id));
                 out.push(Suggestion {
                     text: word,
                     score: mix(base, Some(pu)),
                     kind,
                 });
             }
-            // Rank as the pack does: probability times the keystrokes the word saves.
-            let typed = cur.partial.chars().count();
-            let key = |s: &Suggestion| s.score + self.text_saving_bonus(&s.text, typed);
-            out.sort_by(|a, b| key(b).total_cmp(&key(a)));
+            self.sort_by_saving(out, cur.partial.chars().count());
             if let Some(e) = u.expand(cur.partial) {
                 expansions.push(Suggestion {
                     text: e.to_string(),

@@ -394,11 +394,7 @@ impl Engine {
     /// probability times what selecting it saves, so near-ties go to the longer word.
     #[inline]
     fn saving_bonus(&self, id: u32, typed: usize) -> f32 {
-        if self.length_weight == 0.0 {
-            return 0.0;
-        }
-        let left = self.lexicon.key(id).chars().count().saturating_sub(typed) + 1;
-        self.length_weight * (left as f32).log10()
+        self.text_saving_bonus(self.lexicon.key(id), typed)
     }
 
     /// [`Self::saving_bonus`] for a word given as text (one not in the lexicon included).
@@ -409,6 +405,13 @@ impl Engine {
         }
         let left = word.chars().count().saturating_sub(typed) + 1;
         self.length_weight * (left as f32).log10()
+    }
+
+    /// Sort `out` best first as the pack ranks: probability times the keystrokes each word
+    /// saves (`typed` characters of the word already typed).
+    pub(crate) fn sort_by_saving(&self, out: &mut [Suggestion], typed: usize) {
+        let key = |s: &Suggestion| s.score + self.text_saving_bonus(&s.text, typed);
+        out.sort_by(|a, b| key(b).total_cmp(&key(a)));
     }
 
     /// Score the candidates of `range` in context (`typed` characters of the word already

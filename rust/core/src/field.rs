@@ -145,20 +145,20 @@ impl Engine {
         } else {
             let pool = (k + passed.len()).min(MAX_K);
             self.suggest_blended(text, taps, pool, user, decode, out)?;
-            out.retain(|s| !passed.contains(&text::fold(&s.text).as_str()));
             // Choose the k best as the ranking does (probability times saving), show them by
             // probability; expansions keep the last slots, as in `suggest_blended`.
             let mut expansions: Vec<Suggestion> = Vec::new();
             out.retain(|s| {
-                let keep = s.kind != SuggestionKind::Shortcut;
-                if !keep {
-                    expansions.push(s.clone());
+                if passed.contains(&text::fold(&s.text).as_str()) {
+                    return false;
                 }
-                keep
+                if s.kind == SuggestionKind::Shortcut {
+                    expansions.push(s.clone());
+                    return false;
+                }
+                true
             });
-            let typed = partial.chars().count();
-            let key = |s: &Suggestion| s.score + self.text_saving_bonus(&s.text, typed);
-            out.sort_by(|a, b| key(b).total_cmp(&key(a)));
+            self.sort_by_saving(out, partial.chars().count());
             place_expansions(out, expansions, k);
             let n = out
                 .iter()
