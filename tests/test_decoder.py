@@ -28,6 +28,10 @@ def centres(eng: keywise.Engine) -> dict[str, tuple[float, float]]:
     return {k["char"]: (k["x"], k["y"]) for k in eng.layout()["keys"]}  # type: ignore[index, union-attr]
 
 
+def texts(sugs: list[keywise.Suggestion]) -> list[str]:
+    return [s.text for s in sugs]
+
+
 def taps_for(eng: keywise.Engine, word: str) -> list[tuple[float, float]]:
     c = centres(eng)
     return [c[ch] for ch in word.lower()]
@@ -288,3 +292,58 @@ def test_autocorrect_eval_counts(eng: keywise.Engine, tmp_path, capsys) -> None:
     assert '"precision"' in capsys.readouterr().out
     with pytest.raises(ValueError):
         ac_eval.Typist(eng.layout(), float("nan"), 0)
+
+
+def _with_decoder(tmp_path, over: dict[str, object]):  # type: ignore[no-untyped-def]
+    """The shipped pack with decoder parameters overridden (files linked, manifest edited)."""
+    import json
+    from pathlib import Path
+
+    src = Path(keywise.Engine.load(neural=False).path)
+    for f in src.iterdir():
+        if f.name != "manifest.json":
+            (tmp_path / f.name).symlink_to(f.resolve())
+    man = json.loads((src / "manifest.json").read_text())
+    man["decoder"] = {**(man.get("decoder") or {}), **over}
+    (tmp_path / "manifest.json").write_text(json.dumps(man))
+    return keywise.Engine.load(tmp_path, neural=False)
+
+
+def test_spelling_errors_by_sound_are_corrected_from_taps(eng: keywise.Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Tapped dead on the keys typed: a vowel for another is a spelling, not a slip, so the
+    # touch model alone (keys apart) leaves it; the spelling channel fixes it.
+    cases = [("Can you ", "cincel", "cancel"), ("The patient ", "discribes", "describes"), ("The ", "eppointment", "appointment")]
+    plain = _with_decoder(tmp_path, {"spelling": 7.5})
+    for ctx, typed, want in cases:
+        r = eng.correction(ctx + typed + " ", taps_for(eng, typed))
+        assert r is not None and r[0].text == want and r[1], typed
+        r = plain.correction(ctx + typed + " ", taps_for(eng, typed))
+        assert r is None or r[0].text != want, typed
+
+
+def test_lower_case_writer_gets_lower_case(eng: keywise.Engine) -> None:
+    # A writer who starts sentences in lower case (or writes "i") is not re-cased: names and
+    # sentence starts follow the writer.
+    assert texts(eng.suggest("Please book 2 tickets in atl"))[0] == "Atlanta"
+    assert texts(eng.suggest("please book 2 tickets in atl"))[0] == "atlanta"
+    assert texts(eng.suggest("i want to go. wh"))[0].islower()
+    assert texts(eng.suggest("I want to go. wh"))[0][0].isupper()
+    r = eng.correction("How about the Cubs at Wrigley Field on march ")
+    assert r is not None and r[0].text == "March" and r[1]
+    assert eng.correction("how about the cubs at wrigley field on march ") is None
+    # A typo is still fixed, in the writer's case.
+    r = eng.correction("i want to go to atlnta ")
+    assert r is not None and r[0].text == "atlanta"
+    # Single letters are initials or list marks, not words to capitalise ("i" is the pronoun).
+    assert eng.correction("Confirming your visit to t ") is None
+    r = eng.correction("Yes i ")
+    assert r is not None and r[0].text == "I"
+
+
+def test_run_together_words_split_in_context(eng: keywise.Engine) -> None:
+    # The second word is scored after the first ("limiting" then "salt"), and a long unknown
+    # string is less likely one word than two run together.
+    for text, want in [("The patient " + "limitingsalt ", "limiting salt"), ("He had a heartattack ", "heart attack")]:
+        w = text.split()[-1]
+        r = eng.correction(text, taps_for(eng, w))
+        assert r is not None and r[0].text == want and r[1], text

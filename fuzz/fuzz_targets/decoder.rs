@@ -25,12 +25,16 @@ fuzz_target!(|data: &[u8]| {
     let dec = e.decoder();
     let vocab = e.lexicon();
     let lm = |id: u32| vocab.log10_unigram(id);
+    // A stand-in for the n-gram after the first word of a split: any finite log10 will do.
+    let pair = |a: u32, b: u32| vocab.log10_unigram(b) - f32::from(a == b);
+    let pair_lm = (flags & 0x40 == 0x40).then_some(&pair as &dyn Fn(u32, u32) -> f32);
     let taps = (flags & 1 == 1).then_some(&taps[..]);
     let opts = DecodeOptions {
         k: (flags >> 2) as usize % 70,
         allow_completion: flags & 2 == 2,
         allow_split: flags & 0x80 == 0,
         offsets: None,
+        pair_lm,
     };
     SCRATCH.with(|c| {
         let mut c = c.borrow_mut();
@@ -69,6 +73,7 @@ fuzz_target!(|data: &[u8]| {
             &text,
             taps,
             &lm,
+            pair_lm,
             level,
             flags & 8 == 8,
             &rejected,

@@ -193,10 +193,12 @@ impl Engine {
         };
         let ctx = self.context(&cur.state);
         let lm = |id: u32| self.log10_prob(&ctx, id);
+        let pair = |first: u32, second: u32| self.pair_log10(cur.state, first, second);
         let folded = text::fold(cur.partial);
         self.with_decode(|scratch, cands, _| -> Result<()> {
             let opts = DecodeOptions {
                 k: (k + 3).min(MAX_K),
+                pair_lm: Some(&pair),
                 ..DecodeOptions::default()
             };
             self.decoder
@@ -262,6 +264,7 @@ impl Engine {
         };
         let ctx = self.context(&cur.state);
         let lm = |id: u32| self.log10_prob(&ctx, id);
+        let pair = |first: u32, second: u32| self.pair_log10(cur.state, first, second);
         let rejected = |t: &str, r: &str| self.rejected.contains(t, r);
         let known = known_to_user(cur.partial);
         let c: Option<Correction> = self.with_decode(|scratch, _, _| {
@@ -270,6 +273,7 @@ impl Engine {
                 cur.partial,
                 taps,
                 &lm,
+                Some(&pair),
                 level,
                 known,
                 &rejected,
@@ -280,7 +284,8 @@ impl Engine {
             if glued.is_some() {
                 return Ok(None);
             }
-            return Ok(self.case_fix(cur.partial, cur.sentence_start, level, known));
+            let start = cur.sentence_start && !cur.lower_writer;
+            return Ok(self.case_fix(cur.partial, start, cur.lower_writer, level, known));
         };
         Ok(Some({
             let mut text = self.candidate_text(c.id, c.second, &cur);
@@ -304,19 +309,28 @@ impl Engine {
         }))
     }
 
+    /// log10 P(second | the words before, first): a split's second word in context.
+    fn pair_log10(&self, mut st: crate::ngram::LmState, first: u32, second: u32) -> f32 {
+        st.push(first, self.context_len());
+        self.log10_prob(&self.context(&st), second)
+    }
+
     /// A known, not rare word typed in lower case that is written otherwise: capitalised at the
     /// start of a sentence (as a keyboard's automatic shift does), or in its display form when
-    /// that has inner capitals ("MRI", "pH") or is a person name. Only the case changes, so it
-    /// is never a different word, drug or dose.
+    /// that has inner capitals ("MRI", "pH") or is a name (not for a `lower_writer`). Only the
+    /// case changes, so it is never a different word, drug or dose.
     fn case_fix(
         &self,
         typed: &str,
         sentence_start: bool,
+        lower_writer: bool,
         level: Level,
         known_to_user: bool,
     ) -> Option<AutocorrectResult> {
+        // Single letters are initials or list marks ("t", "o"); only "i" is the pronoun.
         if level == Level::Off
             || known_to_user
+            || (typed.chars().nth(1).is_none() && typed != "i")
             || typed.chars().any(|c| !c.is_lowercase())
             || decode::is_dose_unit(typed)
         {
@@ -334,10 +348,12 @@ impl Engine {
         // capitalised first letter alone (often a corpus artefact, e.g. drug names) is not.
         let disp = self.lexicon.display(id);
         let inner_caps = disp.chars().skip(1).any(char::is_uppercase);
-        if !sentence_start && !inner_caps && self.lexicon.flags(id) & decode::NAME == 0 {
+        // A writer who does not capitalise gets only the inner capitals.
+        let name = self.lexicon.flags(id) & decode::NAME != 0 && !lower_writer;
+        if !sentence_start && !inner_caps && !name {
             return None;
         }
-        let text = self.surface(id, typed, sentence_start);
+        let text = self.cased(id, typed, sentence_start, false);
         if text == typed || text.to_lowercase() != typed || self.rejected.contains(typed, &text) {
             return None;
         }
@@ -378,7 +394,7 @@ impl Engine {
         second: Option<u32>,
         cur: &crate::engine::Cursor<'_>,
     ) -> String {
-        let first = self.surface(id, cur.partial, cur.sentence_start);
+        let first = self.surface(id, cur);
         match second {
             Some(s) => format!("{first} {}", self.lexicon.display(s)),
             None => first,

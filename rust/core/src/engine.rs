@@ -61,6 +61,9 @@ pub struct Cursor<'a> {
     pub state: LmState,
     /// True when the partial word starts a sentence.
     pub sentence_start: bool,
+    /// The text shows a writer who does not capitalise: the latest evidence (a sentence's first
+    /// word, or the pronoun i) was in lower case. Suggestions then follow the writer's case.
+    pub lower_writer: bool,
 }
 
 #[derive(Default)]
@@ -279,6 +282,7 @@ impl Engine {
         // The start of the text is the start of a line, unless the tail cut it.
         let mut state = self.start_state(text.len() < MAX_CONTEXT_BYTES);
         let mut sentence_start = true;
+        let mut lower_writer = false;
         let keep = self.context_len();
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
@@ -293,6 +297,11 @@ impl Engine {
                     }
                     t => {
                         let id = self.token_id(t, &mut s.folded);
+                        if let Token::Word(w) = t {
+                            if let Some(lower) = self.writer_case(w, id, sentence_start) {
+                                lower_writer = lower;
+                            }
+                        }
                         if id >= FIRST_WORD && id != self.num_id && id != self.comma_id {
                             s.recent.push(id);
                         }
@@ -324,6 +333,35 @@ impl Engine {
             partial,
             state,
             sentence_start,
+            lower_writer,
+        }
+    }
+
+    /// What a word (lexicon id `id`) says about the writer's use of capitals: `Some(true)` for
+    /// a lower-case sentence start, the pronoun "i" or a name written in lower case ("atlanta"),
+    /// `Some(false)` for their capitalised forms, `None` when it says nothing.
+    fn writer_case(&self, word: &str, id: u32, sentence_start: bool) -> Option<bool> {
+        match word {
+            "i" => return Some(true),
+            "I" => return Some(false),
+            _ => {}
+        }
+        let first = word.chars().next().filter(|c| c.is_alphabetic())?;
+        if sentence_start {
+            return Some(first.is_lowercase());
+        }
+        // A name the texts capitalise: how the writer wrote it tells.
+        let name = id >= FIRST_WORD
+            && self.lexicon.flags(id) & flags::NAME != 0
+            && word.len() >= 2
+            && self.lexicon.display(id).starts_with(char::is_uppercase);
+        if !name {
+            return None;
+        }
+        if first.is_uppercase() {
+            Some(false)
+        } else {
+            (!word.chars().any(char::is_uppercase)).then_some(true)
         }
     }
 
@@ -381,7 +419,7 @@ impl Engine {
             self.rank(&cur.state, range, k, typed, s);
             for &(score, id) in s.scored.iter() {
                 out.push(Suggestion {
-                    text: self.surface(id, cur.partial, cur.sentence_start),
+                    text: self.surface(id, &cur),
                     score,
                     kind,
                 });
@@ -485,9 +523,16 @@ impl Engine {
         }
     }
 
-    /// The word as it should appear: its display form, capitalised at a sentence start or when
-    /// the user typed a capital.
-    pub fn surface(&self, id: u32, typed: &str, sentence_start: bool) -> String {
+    /// The word as it should appear at the cursor (see [`Engine::cased`]).
+    pub fn surface(&self, id: u32, cur: &Cursor<'_>) -> String {
+        self.cased(id, cur.partial, cur.sentence_start, cur.lower_writer)
+    }
+
+    /// The word's display form for what was `typed`: capitalised at a sentence start or when the
+    /// user typed a capital. For a writer who does not capitalise (`Cursor::lower_writer`) and
+    /// typed no capital, sentence starts and capitalised words ("Atlanta") stay in lower case;
+    /// inner capitals are spelling, not capitalisation ("MRI", "pH").
+    pub fn cased(&self, id: u32, typed: &str, sentence_start: bool, lower_writer: bool) -> String {
         let disp = self.lexicon.display(id);
         // Keep the apostrophe the user types (the lexicon folds ’ to ').
         let curly;
@@ -497,6 +542,11 @@ impl Engine {
         } else {
             disp
         };
+        let lower_writer = lower_writer && !typed.chars().any(char::is_uppercase);
+        if lower_writer && !disp.chars().skip(1).any(char::is_uppercase) {
+            return disp.to_lowercase();
+        }
+        let sentence_start = sentence_start && !lower_writer;
         let mut chars = typed.chars();
         let first_upper = chars.next().is_some_and(char::is_uppercase);
         // Capitals typed ("MR", "COVID-1"), not just digits or a joiner ("59", "x-").

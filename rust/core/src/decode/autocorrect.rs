@@ -201,8 +201,8 @@ fn log_sum_exp(xs: impl Iterator<Item = f32> + Clone) -> f32 {
 }
 
 impl Decoder {
-    /// Decide, on space, whether `typed` should be replaced. `known_to_user`: the typed word is
-    /// one of the user's own words. `rejected(typed, replacement)`: the user undid this before.
+    /// Decide, on space, whether `typed` should be replaced. `pair_lm` scores a split's second
+    /// word in context. `known_to_user`: the typed word is one of the user's own words. `rejected(typed, replacement)`: the user undid this before.
     /// Returns `None` to keep what was typed.
     #[allow(clippy::too_many_arguments)]
     pub fn autocorrect(
@@ -211,6 +211,7 @@ impl Decoder {
         typed: &str,
         taps: Option<&[Tap]>,
         lm: &dyn Fn(u32) -> f32,
+        pair_lm: Option<super::PairLm<'_>>,
         level: Level,
         known_to_user: bool,
         rejected: &dyn Fn(&str, &str) -> bool,
@@ -233,6 +234,7 @@ impl Decoder {
             allow_completion: false,
             allow_split: true,
             offsets: None,
+            pair_lm,
         };
         self.run(vocab, typed, taps, lm, &opts, scratch)?;
         let s = scratch;
@@ -271,7 +273,10 @@ impl Decoder {
                 .iter()
                 .find(|c| c.id == id && c.second.is_none())
                 .map_or_else(|| p.lm_weight * LN10 * lm(id), |c| c.score),
-            None => p.lm_weight * LN10 * p.oov_log10,
+            None => {
+                let extra = n.saturating_sub(8) as f32 * p.oov_log10_per_char;
+                p.lm_weight * LN10 * (p.oov_log10 - extra)
+            }
         };
         let others = s
             .pool

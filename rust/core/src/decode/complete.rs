@@ -19,13 +19,15 @@ struct IndexNode {
 }
 
 /// One child of an indexed node: its character and id range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Child {
     pub(crate) ch: char,
     pub(crate) lo: u32,
     pub(crate) hi: u32,
     /// The child's prefix is itself a word (id `lo`).
     pub(crate) word: bool,
+    /// Best log10 unigram of the words below the child (steers the search's pruning).
+    pub(crate) best: f32,
 }
 
 /// Children and top-`k` ids by unigram of every trie node with at least 64 words.
@@ -74,8 +76,10 @@ impl TrieIndex {
                 let end_b = depth + ch.len_utf8();
                 let pre = &key.as_bytes()[depth..end_b];
                 let mut e = c + 1;
+                let mut best = vocab.log10_unigram(c);
                 // Children of big nodes are visited once each; a linear run is fine at build time.
                 while e < hi && vocab.key(e).as_bytes().get(depth..end_b) == Some(pre) {
+                    best = best.max(vocab.log10_unigram(e));
                     e += 1;
                 }
                 stack.push((c, e, end_b));
@@ -85,6 +89,7 @@ impl TrieIndex {
                     lo: c,
                     hi: e,
                     word,
+                    best,
                 });
                 c = e;
             }

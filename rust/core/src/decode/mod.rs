@@ -88,8 +88,11 @@ pub struct Candidate {
     pub completion: bool,
 }
 
+/// log10 P(second | context, first): scores the second word of a split in context.
+pub type PairLm<'a> = &'a dyn Fn(u32, u32) -> f32;
+
 /// Per-call options.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct DecodeOptions<'a> {
     /// How many candidates to return.
     pub k: usize,
@@ -99,6 +102,21 @@ pub struct DecodeOptions<'a> {
     pub allow_split: bool,
     /// This user's learned touch offsets.
     pub offsets: Option<&'a UserOffsets>,
+    /// Scores a split's second word after the first ("heart" + "attack"); without it the
+    /// second word has only its unigram.
+    pub pair_lm: Option<PairLm<'a>>,
+}
+
+impl std::fmt::Debug for DecodeOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodeOptions")
+            .field("k", &self.k)
+            .field("allow_completion", &self.allow_completion)
+            .field("allow_split", &self.allow_split)
+            .field("offsets", &self.offsets)
+            .field("pair_lm", &self.pair_lm.is_some())
+            .finish()
+    }
 }
 
 impl Default for DecodeOptions<'_> {
@@ -108,6 +126,7 @@ impl Default for DecodeOptions<'_> {
             allow_completion: true,
             allow_split: true,
             offsets: None,
+            pair_lm: None,
         }
     }
 }
@@ -213,6 +232,14 @@ impl Decoder {
                     }
                 },
             }
+            if key.is_some() && self.params.spelling < self.params.substitution {
+                let row = &mut inp.table[at..at + k];
+                for (cost, kc) in row.iter_mut().zip(self.layout.keys()) {
+                    if sounds_alike(c, kc.ch) {
+                        *cost = cost.min(self.params.spelling);
+                    }
+                }
+            }
             let has_cost = taps.is_some() || key.is_some();
             inp.space.push(match space {
                 Some(sp) if has_cost => inp.table[at + sp],
@@ -280,6 +307,7 @@ impl Decoder {
             layout: &self.layout,
             p: &self.params,
             lm,
+            pair_lm: opts.pair_lm,
         };
         let split = opts.allow_split && n >= 2 && self.params.max_splits > 0;
         let spec = SearchSpec {
@@ -302,6 +330,28 @@ impl Decoder {
         search::compact_pool(&mut s.pool, keep);
         Ok(())
     }
+}
+
+/// Letters English spellers confuse by sound (not by key position): any two vowels (y counts),
+/// and the consonant pairs c/k, c/s, s/z, k/q, m/n, d/t, b/p, g/j, f/v.
+fn sounds_alike(a: char, b: char) -> bool {
+    const VOWELS: &str = "aeiouy";
+    const PAIRS: [(char, char); 9] = [
+        ('c', 'k'),
+        ('c', 's'),
+        ('s', 'z'),
+        ('k', 'q'),
+        ('m', 'n'),
+        ('d', 't'),
+        ('b', 'p'),
+        ('g', 'j'),
+        ('f', 'v'),
+    ];
+    a != b
+        && ((VOWELS.contains(a) && VOWELS.contains(b))
+            || PAIRS
+                .iter()
+                .any(|&(x, y)| (a, b) == (x, y) || (a, b) == (y, x)))
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@
 //! costs. Doubled/undoubled letters and dropped apostrophes/hyphens are far more common than
 //! other edits (kebbie's noise model doubles letters when it "adds a char"), so they are cheap.
 //! Values were tuned on synthetic kebbie-style noise over words of the clinical *train* text
-//! (`examples/quality.rs` of the decoder's scratch crate); nothing from an eval split.
+//! (`examples/quality.rs` of the decoder's scratch crate); nothing from an eval split. The
+//! spelling costs and `oov_log10_per_char` were chosen on kebbie runs over held-out train
+//! sentences (`python -m benches.holdout kebbie`), likewise never on an eval split.
 
 /// Decoder parameters. `Params::default()` is the tuned set; a pack's manifest may override
 /// any of them (`"decoder": {"threshold": [0.5, 0.15, 0.067]}`), the rest keep their defaults.
@@ -30,6 +32,13 @@ pub struct Params {
     pub insertion: f32,
     /// Cost of swapping two adjacent letters (plus the touch costs of both).
     pub transposition: f32,
+    /// A spelling error rather than a slip: a letter that sounds like the intended one typed on
+    /// purpose (a vowel for another vowel, "c" for "s" or "k", "m" for "n"), however far apart
+    /// their keys are ("seperate", "comfirm"). Caps the substitution cost of such pairs.
+    pub spelling: f32,
+    /// An extra vowel or "h" after the first letter, as spellers add them ("compleat",
+    /// "whould"); caps the insertion cost there.
+    pub spelling_insertion: f32,
     /// Extra letter that repeats the previous typed letter ("pattient").
     pub doubled_insertion: f32,
     /// A doubled letter typed once ("ocur" for "occur").
@@ -56,6 +65,10 @@ pub struct Params {
     pub beam_width: usize,
     /// Nodes within this many nats of the best node at a depth survive (before the width cap).
     pub beam_margin: f32,
+    /// The beam ranks a prefix by its cost less this share of the ln unigram probability of
+    /// the best word below it, so a costly prefix of common words ("t" left out of "today")
+    /// outlives a clean prefix of rare ones.
+    pub prefix_weight: f32,
     /// Total alignment cost bound: `max_cost_base + max_cost_per_char * chars`.
     pub max_cost_base: f32,
     /// See `max_cost_base`.
@@ -70,6 +83,9 @@ pub struct Params {
     pub max_splits: usize,
     /// log10 probability of an out-of-vocabulary word (the "keep what was typed" hypothesis).
     pub oov_log10: f32,
+    /// Subtracted from `oov_log10` for each character past the eighth: a long unknown string
+    /// is less likely a word of its own than two words run together ("limitingsalt").
+    pub oov_log10_per_char: f32,
     /// Confidence thresholds, conservative / normal / aggressive. Confidence is the posterior of
     /// the best candidate times (1 - edit distance / length), as in LatinIME (0.185 "modest",
     /// 0.067 "aggressive").
@@ -105,6 +121,8 @@ impl Default for Params {
             omission: 5.0,
             insertion: 8.0,
             transposition: 4.6,
+            spelling: 5.0,
+            spelling_insertion: 5.5,
             doubled_insertion: 4.0,
             doubled_omission: 3.0,
             symbol_omission: 1.0,
@@ -116,8 +134,9 @@ impl Default for Params {
             completion: 0.3,
             lm_weight: 1.0,
             split_unigram_weight: 1.0,
-            beam_width: 48,
+            beam_width: 40,
             beam_margin: 8.0,
+            prefix_weight: 0.6,
             max_cost_base: 6.0,
             max_cost_per_char: 1.4,
             max_chars: 48,
@@ -125,6 +144,7 @@ impl Default for Params {
             pool: 512,
             max_splits: 3,
             oov_log10: -8.5,
+            oov_log10_per_char: 0.4,
             threshold: [0.5, 0.185, 0.067],
             known_word_posterior: [2.0, 0.75, 0.995],
             rare_word_posterior: [2.0, 0.99, 0.95],
@@ -147,6 +167,8 @@ impl Params {
             self.omission,
             self.insertion,
             self.transposition,
+            self.spelling,
+            self.spelling_insertion,
             self.doubled_insertion,
             self.doubled_omission,
             self.symbol_omission,
@@ -159,6 +181,7 @@ impl Params {
             self.lm_weight,
             self.split_unigram_weight,
             self.beam_margin,
+            self.prefix_weight,
             self.max_cost_base,
             self.max_cost_per_char,
             self.drug_margin,
@@ -169,6 +192,8 @@ impl Params {
             && self.touch_floor > 0.0
             && self.touch_floor < 1.0
             && self.oov_log10.is_finite()
+            && self.oov_log10_per_char.is_finite()
+            && self.oov_log10_per_char >= 0.0
             && self.threshold.iter().all(|t| t.is_finite())
             && self.known_word_posterior.iter().all(|t| t.is_finite())
             && self.rare_word_posterior.iter().all(|t| t.is_finite())

@@ -49,8 +49,11 @@ struct Node {
     parent: u32,
     /// Offset of the node's row in the candidate arena (candidates only).
     row: u32,
-    /// Cheapest cell of the node's row (a lower bound on any word below it).
-    min: f32,
+    /// Best log10 unigram below the node (inherited where the index has no entry).
+    best: f32,
+    /// What the beam ranks by: the row's cheapest cell (a lower bound on the cost of any word
+    /// below) less `prefix_weight` × the best word's ln probability.
+    key: f32,
     /// The node's prefix is itself a word (id `lo`).
     word: bool,
     /// First and last cells of the row within the bound (the band), and the parent's.
@@ -248,6 +251,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) layout: &'a Layout,
     pub(crate) p: &'a Params,
     pub(crate) lm: &'a dyn Fn(u32) -> f32,
+    pub(crate) pair_lm: Option<super::PairLm<'a>>,
 }
 
 /// Input cost of position `j` (absolute) for a trie char.
@@ -289,10 +293,16 @@ fn ins_cost(inp: &Input, p: &Params, start: usize, j: usize) -> f32 {
     let t = inp.chars[j];
     if t == ' ' {
         p.extra_space
+    } else if t == '.' || t == ',' {
+        // Only ever a missed space bar (a split), never a stray key: dropping it would drop
+        // the user's punctuation ("for.helping" tapped as a full stop is not "for helping").
+        f32::INFINITY
     } else if j > start && inp.chars[j - 1] == t {
         p.doubled_insertion
     } else if j == start {
         p.insertion + p.first_letter_extra
+    } else if matches!(t, 'a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'h') {
+        p.insertion.min(p.spelling_insertion)
     } else {
         p.insertion
     }
@@ -356,7 +366,8 @@ pub(crate) fn search(cx: &Ctx, s: &mut Scratch, spec: &SearchSpec) {
         extra: 0.0,
         parent: 0,
         row: 0,
-        min: 0.0,
+        best: 0.0,
+        key: 0.0,
         word: vocab.key(FIRST_WORD_ID).is_empty(),
         first: 0,
         last: root_last as u16,
@@ -403,9 +414,9 @@ pub(crate) fn search(cx: &Ctx, s: &mut Scratch, spec: &SearchSpec) {
             let mut lo = node.lo + terminal_self as u32;
             let mut ki = 0;
             loop {
-                let (c, clo, chi, known_word) = match kids {
+                let (c, clo, chi, known_word, best) = match kids {
                     Some(k) => match k.get(ki) {
-                        Some(ch) => (ch.ch, ch.lo, ch.hi, Some(ch.word)),
+                        Some(ch) => (ch.ch, ch.lo, ch.hi, Some(ch.word), ch.best),
                         None => break,
                     },
                     None => {
@@ -413,7 +424,7 @@ pub(crate) fn search(cx: &Ctx, s: &mut Scratch, spec: &SearchSpec) {
                             break;
                         }
                         match child_at(vocab, lo, node.hi, node.bytes as usize) {
-                            Some((c, chi)) => (c, lo, chi, None),
+                            Some((c, chi)) => (c, lo, chi, None, node.best),
                             None => break,
                         }
                     }
@@ -501,8 +512,9 @@ pub(crate) fn search(cx: &Ctx, s: &mut Scratch, spec: &SearchSpec) {
                     }
                 }
                 let has_children = chi > clo + terminal as u32;
-                if has_children && mn <= bound && mn <= level_best + p.beam_margin {
-                    level_best = level_best.min(mn);
+                let key = mn - p.prefix_weight * LN10 * best;
+                if has_children && mn <= bound && key <= level_best + p.beam_margin {
+                    level_best = level_best.min(key);
                     s.cand.push(Node {
                         lo: clo,
                         hi: chi,
@@ -513,7 +525,8 @@ pub(crate) fn search(cx: &Ctx, s: &mut Scratch, spec: &SearchSpec) {
                         extra,
                         parent: pi as u32,
                         row: base as u32,
-                        min: mn,
+                        best,
+                        key,
                         word: terminal,
                         first,
                         last,
@@ -550,10 +563,10 @@ pub(crate) fn search(cx: &Ctx, s: &mut Scratch, spec: &SearchSpec) {
 
 /// Keep the best `width` candidates under `limit`, compacting their rows (no allocation).
 fn shrink_candidates(s: &mut Scratch, width: usize, w: usize, limit: f32) {
-    s.cand.retain(|c| c.min <= limit);
+    s.cand.retain(|c| c.key <= limit);
     if s.cand.len() > width {
         s.cand.select_nth_unstable_by(width, |a, b| {
-            a.min.total_cmp(&b.min).then(a.row.cmp(&b.row))
+            a.key.total_cmp(&b.key).then(a.row.cmp(&b.row))
         });
         s.cand.truncate(width);
     }
@@ -739,12 +752,17 @@ fn split_second(
         to_pool2: true,
     };
     search(cx, s, &spec);
-    compact_pool(&mut s.pool2, 2);
+    // In context the unigram's runner-up may win ("heart" + "attack"), so keep more.
+    compact_pool(&mut s.pool2, if cx.pair_lm.is_some() { 4 } else { 2 });
     let lm1 = (cx.lm)(first);
     for i in 0..s.pool2.len() {
         let c2 = s.pool2[i];
         let cost = cost1 + c2.cost;
-        let lm = lm1 + c2.lm_log10;
+        let lm2 = match cx.pair_lm {
+            Some(pair) => pair(first, c2.id),
+            None => c2.lm_log10,
+        };
+        let lm = lm1 + lm2;
         let score = -cost + cx.p.lm_weight * LN10 * lm;
         s.pool.push(Candidate {
             id: first,

@@ -489,8 +489,18 @@ fn other_layouts_decode() {
 fn ac(d: &Decoder, v: &TestVocab, typed: &str, level: Level) -> Option<Correction> {
     let lm = |id: u32| v.log10_unigram(id);
     let mut s = d.scratch();
-    d.autocorrect(v, typed, None, &lm, level, false, &|_, _| false, &mut s)
-        .unwrap()
+    d.autocorrect(
+        v,
+        typed,
+        None,
+        &lm,
+        None,
+        level,
+        false,
+        &|_, _| false,
+        &mut s,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -527,6 +537,7 @@ fn autocorrect_fixes_typos_and_keeps_words() {
             "pstient",
             None,
             &lm,
+            None,
             Level::Aggressive,
             true,
             &|_, _| false,
@@ -544,7 +555,17 @@ fn rejected_corrections_are_not_offered_again() {
     let mut s = d.scratch();
     let no = |t: &str, r: &str| t == "pstient" && r == "patient";
     let c = d
-        .autocorrect(&v, "pstient", None, &lm, Level::Normal, false, &no, &mut s)
+        .autocorrect(
+            &v,
+            "pstient",
+            None,
+            &lm,
+            None,
+            Level::Normal,
+            false,
+            &no,
+            &mut s,
+        )
         .unwrap();
     assert!(c.as_ref().is_none_or(|c| c.text != "patient"), "{c:?}");
 }
@@ -571,7 +592,17 @@ fn look_alike_drugs_are_never_swapped_automatically() {
             for lvl in [Level::Conservative, Level::Normal, Level::Aggressive] {
                 let mut s = d.scratch();
                 let c = d
-                    .autocorrect(&v, typed, None, &ctx, lvl, false, &|_, _| false, &mut s)
+                    .autocorrect(
+                        &v,
+                        typed,
+                        None,
+                        &ctx,
+                        None,
+                        lvl,
+                        false,
+                        &|_, _| false,
+                        &mut s,
+                    )
                     .unwrap();
                 assert!(c.as_ref().is_none_or(|c| !c.apply), "{typed} -> {c:?}");
             }
@@ -667,7 +698,7 @@ mod prop {
             for c in &out {
                 prop_assert!(c.score.is_finite() && c.cost >= 0.0 && c.id >= FIRST_WORD_ID);
             }
-            let r = d.autocorrect(&v, &typed, Some(&taps), &lm, Level::Aggressive, false, &|_, _| false, &mut s).unwrap();
+            let r = d.autocorrect(&v, &typed, Some(&taps), &lm, None, Level::Aggressive, false, &|_, _| false, &mut s).unwrap();
             if let Some(c) = r {
                 prop_assert!(!c.text.chars().any(|ch| ch.is_numeric()) || !c.apply);
             }
@@ -689,5 +720,30 @@ fn decoder_is_shareable_between_threads() {
         .collect();
     for h in handles {
         assert_eq!(h.join().unwrap(), "patient");
+    }
+}
+
+#[test]
+fn spelling_pairs_and_their_parameters() {
+    use super::sounds_alike;
+    assert!(sounds_alike('a', 'e') && sounds_alike('y', 'i') && sounds_alike('m', 'n'));
+    assert!(sounds_alike('s', 'c') && sounds_alike('c', 'k'));
+    assert!(!sounds_alike('a', 'a') && !sounds_alike('m', 'q') && !sounds_alike('s', 'p'));
+    let bad = [
+        Params {
+            oov_log10_per_char: -1.0,
+            ..Params::default()
+        },
+        Params {
+            spelling: f32::NAN,
+            ..Params::default()
+        },
+        Params {
+            spelling_insertion: -2.0,
+            ..Params::default()
+        },
+    ];
+    for p in bad {
+        assert!(p.validate().is_err(), "{p:?}");
     }
 }
