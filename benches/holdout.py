@@ -75,19 +75,21 @@ def split(shared: Path, work: Path, hold: float = HOLD) -> dict[str, Path]:
     return out
 
 
+def pack_variant(pack: Path, dst: Path, update: dict[str, object]) -> Path:
+    """A copy of `pack` at `dst` (replaced if there) whose manifest has `update` applied."""
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(pack, dst)
+    man = json.loads((dst / "manifest.json").read_text())
+    man.update(update)
+    (dst / "manifest.json").write_text(json.dumps(man))
+    return dst
+
+
 def _variant(work: Path, name: str, suffix: str, update: dict[str, object]) -> Path:
     """The pack `name`, or a copy of it whose manifest has `update` applied."""
     pack = work / "packs" / name
-    if not update:
-        return pack
-    tmp = work / "packs" / f"{name}.{suffix}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    shutil.copytree(pack, tmp)
-    man = json.loads((tmp / "manifest.json").read_text())
-    man.update(update)
-    (tmp / "manifest.json").write_text(json.dumps(man))
-    return tmp
+    return pack_variant(pack, work / "packs" / f"{name}.{suffix}", update) if update else pack
 
 
 def _swap(node: object, paths: dict[str, str]) -> object:

@@ -74,18 +74,10 @@ def record(sentences: Path, pack: Path, log: Path, lines: int) -> None:
     print(f"{sum(1 for _ in open(log, encoding='utf-8'))} autocorrect calls -> {log}")
 
 
-def _overridden(pack: Path, over: dict[str, object], tmp: Path) -> Path:
-    for f in pack.iterdir():
-        if f.name != "manifest.json":
-            (tmp / f.name).symlink_to(f.resolve())
-    man = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
-    man["decoder"] = {**(man.get("decoder") or {}), **over}
-    (tmp / "manifest.json").write_text(json.dumps(man), encoding="utf-8")
-    return tmp
-
-
 def replay(log: Path, pack: Path, over: dict[str, object], reweight: float | None) -> dict[str, float]:
     from keywise.eval.kebbie import KeywiseCorrector
+
+    from benches.holdout import pack_variant
 
     rows = [json.loads(line) for line in open(log, encoding="utf-8")]
     starts = [r for r in rows if not r["context"].strip()]
@@ -95,7 +87,10 @@ def replay(log: Path, pack: Path, over: dict[str, object], reweight: float | Non
         w_low, w_cap = reweight / lower, (1 - reweight) / (1 - lower)
     tmp = Path(tempfile.mkdtemp(prefix="keywise-replay-pack-"))
     try:
-        kc = KeywiseCorrector(str(_overridden(pack, over, tmp) if over else pack))
+        if over:
+            man = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+            pack = pack_variant(pack, tmp / "pack", {"decoder": {**(man.get("decoder") or {}), **over}})
+        kc = KeywiseCorrector(str(pack))
         tp = fp = fn = 0.0
         w = 1.0
         for r in rows:

@@ -284,8 +284,13 @@ impl Engine {
             if glued.is_some() {
                 return Ok(None);
             }
-            let start = cur.sentence_start && !cur.lower_writer;
-            return Ok(self.case_fix(cur.partial, start, cur.lower_writer, level, known));
+            return Ok(self.case_fix(
+                cur.partial,
+                cur.sentence_start,
+                cur.lower_writer,
+                level,
+                known,
+            ));
         };
         Ok(Some({
             let mut text = self.candidate_text(c.id, c.second, &cur);
@@ -348,12 +353,13 @@ impl Engine {
         // capitalised first letter alone (often a corpus artefact, e.g. drug names) is not.
         let disp = self.lexicon.display(id);
         let inner_caps = disp.chars().skip(1).any(char::is_uppercase);
-        // A writer who does not capitalise gets only the inner capitals.
-        let name = self.lexicon.flags(id) & decode::NAME != 0 && !lower_writer;
+        let name = self.lexicon.flags(id) & decode::NAME != 0;
         if !sentence_start && !inner_caps && !name {
             return None;
         }
-        let text = self.cased(id, typed, sentence_start, false);
+        // A writer who does not capitalise gets only the inner capitals: `cased` keeps the rest
+        // in lower case, equal to what was typed.
+        let text = self.cased(id, typed, sentence_start, lower_writer);
         if text == typed || text.to_lowercase() != typed || self.rejected.contains(typed, &text) {
             return None;
         }

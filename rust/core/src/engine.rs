@@ -546,7 +546,6 @@ impl Engine {
         if lower_writer && !disp.chars().skip(1).any(char::is_uppercase) {
             return disp.to_lowercase();
         }
-        let sentence_start = sentence_start && !lower_writer;
         let mut chars = typed.chars();
         let first_upper = chars.next().is_some_and(char::is_uppercase);
         // Capitals typed ("MR", "COVID-1"), not just digits or a joiner ("59", "x-").

@@ -202,8 +202,9 @@ fn log_sum_exp(xs: impl Iterator<Item = f32> + Clone) -> f32 {
 
 impl Decoder {
     /// Decide, on space, whether `typed` should be replaced. `pair_lm` scores a split's second
-    /// word in context. `known_to_user`: the typed word is one of the user's own words. `rejected(typed, replacement)`: the user undid this before.
-    /// Returns `None` to keep what was typed.
+    /// word in context. `known_to_user`: the typed word is one of the user's own words.
+    /// `rejected(typed, replacement)`: the user undid this before. Returns `None` to keep what
+    /// was typed.
     #[allow(clippy::too_many_arguments)]
     pub fn autocorrect(
         &self,

@@ -232,12 +232,10 @@ impl Decoder {
                     }
                 },
             }
-            if key.is_some() && self.params.spelling < self.params.substitution {
+            if let Some(t) = key {
                 let row = &mut inp.table[at..at + k];
-                for (cost, kc) in row.iter_mut().zip(self.layout.keys()) {
-                    if sounds_alike(c, kc.ch) {
-                        *cost = cost.min(self.params.spelling);
-                    }
+                for (cost, cap) in row.iter_mut().zip(self.touch.spelling_row(t)) {
+                    *cost = cost.min(*cap);
                 }
             }
             let has_cost = taps.is_some() || key.is_some();

@@ -20,6 +20,9 @@ pub(crate) struct TouchModel {
     keys: Vec<KeyModel>,
     /// `typed[t * K + k]`: cost of intending key k when key t was reported (no coordinates).
     typed: Vec<f32>,
+    /// `spelling[t * K + k]`: the most intending key k can cost when key t was reported and the
+    /// two letters sound alike (`Params::spelling`); infinite otherwise.
+    spelling: Vec<f32>,
     floor: f32,
     cap: f32,
 }
@@ -75,9 +78,20 @@ impl TouchModel {
                     (-((1.0 - p.touch_floor) * mass + floor).ln()).min(p.substitution);
             }
         }
+        let mut spelling = vec![f32::INFINITY; n * n];
+        if p.spelling < p.substitution {
+            for (t, kt) in layout.keys().iter().enumerate() {
+                for (k, kk) in layout.keys().iter().enumerate() {
+                    if super::sounds_alike(kt.ch, kk.ch) {
+                        spelling[t * n + k] = p.spelling;
+                    }
+                }
+            }
+        }
         TouchModel {
             keys,
             typed,
+            spelling,
             floor,
             cap: p.substitution,
         }
@@ -91,6 +105,12 @@ impl TouchModel {
     pub(crate) fn typed_row(&self, t: usize) -> &[f32] {
         let n = self.keys.len();
         &self.typed[t * n..(t + 1) * n]
+    }
+
+    /// Spelling caps of each key for a reported key index (see `spelling`).
+    pub(crate) fn spelling_row(&self, t: usize) -> &[f32] {
+        let n = self.keys.len();
+        &self.spelling[t * n..(t + 1) * n]
     }
 
     /// Costs of each key for a tap: -ln of the floored posterior, capped at the substitution
