@@ -340,6 +340,43 @@ def test_lower_case_writer_gets_lower_case(eng: keywise.Engine) -> None:
     assert r is not None and r[0].text == "I"
 
 
+def test_names_go_on_in_capitals(eng: keywise.Engine) -> None:
+    # A word the corpora capitalise after a capitalised word goes on the name; the same word
+    # elsewhere keeps the lower case it mostly has there. Headings without their colon do not
+    # make the next word a name.
+    for text, want in [("There's a game at Dodger stadium ", "Stadium"), ("We walked in Central park ", "Park")]:
+        r = eng.correction(text)
+        assert r is not None and r[0].text == want and r[1], text
+    for text in ["Allan gardens is a nice park ", "Take a walk in the park ", "Respiratory Denies cough "]:
+        assert eng.correction(text) is None, text
+    assert texts(eng.suggest("Let's meet at Central pa"))[0] == "Park"
+    assert texts(eng.suggest("We went to the pa"))[0].islower()
+    # Contractions of "I" take their capital at a sentence start like any word.
+    r = eng.correction("i'd ")
+    assert r is not None and r[0].text == "I'd" and r[1]
+
+
+def test_space_tapped_for_a_letter_is_corrected_over_the_span(eng: keywise.Engine) -> None:
+    # Taps for "ni e" (the space bar hit for "c"): the correction covers the whole span and
+    # says so; two words typed with their space are left alone.
+    c = centres(eng)
+
+    def taps(word: str, space: tuple[float, float]) -> list[tuple[float, float]]:
+        return [space if ch == " " else c[ch.lower()] for ch in word]
+
+    near_c = (c["c"][0], c["c"][1] + 0.55)
+    r = eng.correction("A really ni e ", taps("ni e", near_c))
+    assert r is not None and r[0].text == "nice" and r[0].replaces == 4 and r[1]
+    r = eng.correction("The patient pa tient ", taps("pa tient", c[" "]))
+    assert r is not None and r[0].text == "patient" and r[0].replaces == 8
+    for text in ["I want to go ", "The end of the ", "She has a cough "]:
+        span = " ".join(text.split()[-2:])
+        assert eng.correction(text, taps(span, c[" "])) is None, text
+    # Taps for the word at the cursor only: a correction of that word, `replaces` 0.
+    r = eng.correction("A really nics ", taps("nics", c[" "]))
+    assert r is not None and r[0].text == "nice" and r[0].replaces == 0
+
+
 def test_run_together_words_split_in_context(eng: keywise.Engine) -> None:
     # The second word is scored after the first ("limiting" then "salt"), and a long unknown
     # string is less likely one word than two run together.

@@ -134,13 +134,16 @@ class KeywiseCorrector(_Base):  # type: ignore[misc, valid-type]
         if not word:
             return []
         r = self.engine.correction(context + word + " ", self.taps(keystrokes, word), self.level)
-        # The engine corrects the last word at the cursor; anything typed before a space in
-        # `word` (a mistyped space) stays as typed.
-        head, _, _ = word.rpartition(" ")
-        head = head + " " if head else ""
         if r is None:
             return [word]
         sug, apply, _guard = r
+        # The engine replaces the word at the cursor, or the span of `word` it says (the taps
+        # cover all of `word`: "ni e" with a space tapped for "c"); the rest stays as typed.
+        if sug.replaces:
+            head = word[: len(word) - sug.replaces]
+        else:
+            before, space, _ = word.rpartition(" ")
+            head = before + space
         repl = head + sug.text
         return [repl, word] if apply else [word, repl]
 

@@ -123,6 +123,11 @@ pub struct AutocorrectResult {
     pub apply: bool,
     /// Why not applied: "drug", "dose", or "" when applied.
     pub guard: &'static str,
+    /// Characters at the end of the text (before the space just pressed) that the replacement
+    /// covers when that is more than the word at the cursor: the span the taps covered, a token
+    /// glued by a full stop ("for.helping") or a word split by a mistyped space ("ni e").
+    /// 0: the word at the cursor.
+    pub span: usize,
 }
 
 /// True when the word before the cursor (two letters or more) starts with a capital: a title
@@ -284,20 +289,32 @@ impl Engine {
             if glued.is_some() {
                 return Ok(None);
             }
-            return Ok(self.case_fix(
-                cur.partial,
-                cur.sentence_start,
-                cur.lower_writer,
-                level,
-                known,
-            ));
+            return Ok(self.case_fix(&cur, level, known));
         };
+        // A lexicon word typed with a capital inside a sentence is a name the user means
+        // ("Ben", "Pier", "ANZ"), not a real-word error for a common word ("been", "per").
+        // Only its case may change.
+        if !cur.sentence_start
+            && cur.partial.starts_with(char::is_uppercase)
+            && !self.lexicon.display(c.id).starts_with(char::is_uppercase)
+            && glued.is_none()
+            && self
+                .lexicon
+                .id(&text::fold(cur.partial))
+                .is_some_and(|id| id >= decode::FIRST_WORD_ID && (id != c.id || c.second.is_some()))
+        {
+            return Ok(None);
+        }
+        let mut text = self.candidate_text(c.id, c.second, &cur);
+        let before = trimmed.strip_suffix(cur.partial).unwrap_or("");
+        if c.second.is_none() && !cur.sentence_start && !after_capitalised(before) {
+            self.untitle(c.id, cur.partial, &mut text);
+        }
+        // Two words typed with their space ("to go"): nothing to replace.
+        if glued.is_some() && text == cur.partial {
+            return Ok(None);
+        }
         Ok(Some({
-            let mut text = self.candidate_text(c.id, c.second, &cur);
-            let before = trimmed.strip_suffix(cur.partial).unwrap_or("");
-            if c.second.is_none() && !cur.sentence_start && !after_capitalised(before) {
-                self.untitle(c.id, cur.partial, &mut text);
-            }
             AutocorrectResult {
                 suggestion: Suggestion {
                     text,
@@ -309,6 +326,11 @@ impl Engine {
                     decode::Guard::None => "",
                     decode::Guard::Drug => "drug",
                     decode::Guard::Dose => "dose",
+                },
+                span: if glued.is_some() {
+                    cur.partial.chars().count()
+                } else {
+                    0
                 },
             }
         }))
@@ -326,17 +348,17 @@ impl Engine {
     /// case changes, so it is never a different word, drug or dose.
     fn case_fix(
         &self,
-        typed: &str,
-        sentence_start: bool,
-        lower_writer: bool,
+        cur: &crate::engine::Cursor<'_>,
         level: Level,
         known_to_user: bool,
     ) -> Option<AutocorrectResult> {
+        let typed = cur.partial;
         // Single letters are initials or list marks ("t", "o"); only "i" is the pronoun.
         if level == Level::Off
             || known_to_user
             || (typed.chars().nth(1).is_none() && typed != "i")
-            || typed.chars().any(|c| !c.is_lowercase())
+            || !typed.chars().any(char::is_lowercase)
+            || typed.chars().any(char::is_uppercase)
             || decode::is_dose_unit(typed)
         {
             return None;
@@ -353,13 +375,14 @@ impl Engine {
         // capitalised first letter alone (often a corpus artefact, e.g. drug names) is not.
         let disp = self.lexicon.display(id);
         let inner_caps = disp.chars().skip(1).any(char::is_uppercase);
-        let name = self.lexicon.flags(id) & decode::NAME != 0;
-        if !sentence_start && !inner_caps && !name {
+        let f = self.lexicon.flags(id);
+        let name = f & decode::NAME != 0 || (cur.after_name && f & decode::CAPITAL_AFTER_NAME != 0);
+        if !cur.sentence_start && !inner_caps && !name {
             return None;
         }
-        // A writer who does not capitalise gets only the inner capitals: `cased` keeps the rest
-        // in lower case, equal to what was typed.
-        let text = self.cased(id, typed, sentence_start, lower_writer);
+        // `surface` keeps in lower case what the writer (or the corpora, for the word in this
+        // place) would not capitalise: then the text equals what was typed.
+        let text = self.surface(id, cur);
         if text == typed || text.to_lowercase() != typed || self.rejected.contains(typed, &text) {
             return None;
         }
@@ -371,6 +394,7 @@ impl Engine {
             },
             apply: true,
             guard: "",
+            span: 0,
         })
     }
 
@@ -419,7 +443,8 @@ impl Engine {
 }
 
 /// The last `n` characters of `text` when they are one glued token of words joined by "." or
-/// "," ("for.helping"; not "e.g." or "3.5"), starting after whitespace or at the start.
+/// "," ("for.helping"; not "e.g." or "3.5"), or two runs of letters around one space, a key
+/// tapped on the space bar ("ni e" for "nice"); starting after whitespace or at the start.
 fn glued_span(text: &str, n: usize) -> Option<&str> {
     let start = text.char_indices().rev().nth(n.checked_sub(1)?)?.0;
     let span = &text[start..];
@@ -427,8 +452,30 @@ fn glued_span(text: &str, n: usize) -> Option<&str> {
         .chars()
         .next_back()
         .is_none_or(char::is_whitespace);
-    let parts_ok = span
-        .split(['.', ','])
-        .all(|w| w.chars().count() >= 2 && w.chars().all(|c| c.is_alphabetic() || c == '\''));
-    (before_ok && parts_ok && span.contains(['.', ','])).then_some(span)
+    let letters = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_alphabetic() || c == '\'');
+    let parts_ok = if span.contains(['.', ',']) {
+        span.split(['.', ','])
+            .all(|w| w.chars().count() >= 2 && letters(w))
+    } else {
+        span.split(' ').count() == 2 && span.split(' ').all(letters)
+    };
+    (before_ok && parts_ok).then_some(span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glued_span;
+
+    #[test]
+    fn glued_spans_are_words_joined_by_a_stop_or_one_space() {
+        assert_eq!(glued_span("see for.helping", 11), Some("for.helping"));
+        assert_eq!(glued_span("A really ni e", 4), Some("ni e"));
+        assert_eq!(glued_span("When a d", 3), Some("a d"));
+        // Not glued: abbreviations, numbers, two spaces, a span cut inside a word.
+        assert_eq!(glued_span("see e.g.", 4), None);
+        assert_eq!(glued_span("at 3.5", 3), None);
+        assert_eq!(glued_span("a b c", 5), None);
+        assert_eq!(glued_span("really ni e", 3), None);
+        assert_eq!(glued_span("at 12 pm", 5), None);
+    }
 }

@@ -64,6 +64,9 @@ pub struct Cursor<'a> {
     /// The text shows a writer who does not capitalise: the latest evidence (a sentence's first
     /// word, or the pronoun i) was in lower case. Suggestions then follow the writer's case.
     pub lower_writer: bool,
+    /// The word before the cursor is capitalised inside a sentence: a name may go on
+    /// ("Central Park").
+    pub after_name: bool,
 }
 
 #[derive(Default)]
@@ -283,6 +286,7 @@ impl Engine {
         let mut state = self.start_state(text.len() < MAX_CONTEXT_BYTES);
         let mut sentence_start = true;
         let mut lower_writer = false;
+        let mut after_name = false;
         let keep = self.context_len();
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
@@ -293,14 +297,17 @@ impl Engine {
                     Token::Boundary | Token::LineBreak => {
                         state = self.start_state(tok == Token::LineBreak);
                         sentence_start = true;
+                        after_name = false;
                         s.seq.push(u32::MAX);
                     }
                     t => {
                         let id = self.token_id(t, &mut s.folded);
+                        after_name = false;
                         if let Token::Word(w) = t {
                             if let Some(lower) = self.writer_case(w, id, sentence_start) {
                                 lower_writer = lower;
                             }
+                            after_name = !sentence_start && self.is_name_word(w, id);
                         }
                         if id >= FIRST_WORD && id != self.num_id && id != self.comma_id {
                             s.recent.push(id);
@@ -334,7 +341,18 @@ impl Engine {
             state,
             sentence_start,
             lower_writer,
+            after_name,
         }
+    }
+
+    /// `word` (lexicon id `id`), capitalised inside a sentence, is part of a name: the corpora
+    /// capitalise it there too ("Central", "Dodger"). A capitalised common word ("Denies" after
+    /// a heading whose colon was not typed) or an abbreviation ("MRI") is not.
+    fn is_name_word(&self, word: &str, id: u32) -> bool {
+        if !word.starts_with(char::is_uppercase) || word == "I" || id < FIRST_WORD {
+            return false;
+        }
+        word.chars().skip(1).all(|c| !c.is_uppercase())
     }
 
     /// What a word (lexicon id `id`) says about the writer's use of capitals: `Some(true)` for
@@ -350,9 +368,10 @@ impl Engine {
         if sentence_start {
             return Some(first.is_lowercase());
         }
-        // A name the texts capitalise: how the writer wrote it tells.
+        // A name the texts capitalise (not one often written in lower case, "park"): how the
+        // writer wrote it tells.
         let name = id >= FIRST_WORD
-            && self.lexicon.flags(id) & flags::NAME != 0
+            && self.lexicon.flags(id) & (flags::NAME | flags::LOWER_ALONE) == flags::NAME
             && word.len() >= 2
             && self.lexicon.display(id).starts_with(char::is_uppercase);
         if !name {
@@ -523,16 +542,14 @@ impl Engine {
         }
     }
 
-    /// The word as it should appear at the cursor (see [`Engine::cased`]).
+    /// The word's display form as it should appear at the cursor: capitalised at a sentence
+    /// start or when the user typed a capital. Typed in lower case inside a sentence, it takes
+    /// the case the corpora give it there: a capital when it goes on a name ("Central Park"),
+    /// none when it is often lower case ("a nice park"). For a writer who does not capitalise
+    /// (`Cursor::lower_writer`) and typed no capital, sentence starts and capitalised words
+    /// ("Atlanta") stay in lower case; inner capitals are spelling, not capitalisation ("MRI").
     pub fn surface(&self, id: u32, cur: &Cursor<'_>) -> String {
-        self.cased(id, cur.partial, cur.sentence_start, cur.lower_writer)
-    }
-
-    /// The word's display form for what was `typed`: capitalised at a sentence start or when the
-    /// user typed a capital. For a writer who does not capitalise (`Cursor::lower_writer`) and
-    /// typed no capital, sentence starts and capitalised words ("Atlanta") stay in lower case;
-    /// inner capitals are spelling, not capitalisation ("MRI", "pH").
-    pub fn cased(&self, id: u32, typed: &str, sentence_start: bool, lower_writer: bool) -> String {
+        let typed = cur.partial;
         let disp = self.lexicon.display(id);
         // Keep the apostrophe the user types (the lexicon folds ’ to ').
         let curly;
@@ -542,12 +559,12 @@ impl Engine {
         } else {
             disp
         };
-        let lower_writer = lower_writer && !typed.chars().any(char::is_uppercase);
-        if lower_writer && !disp.chars().skip(1).any(char::is_uppercase) {
+        let typed_capital = typed.chars().any(char::is_uppercase);
+        let inner_caps = disp.chars().skip(1).any(char::is_uppercase);
+        if cur.lower_writer && !typed_capital && !inner_caps {
             return disp.to_lowercase();
         }
-        let mut chars = typed.chars();
-        let first_upper = chars.next().is_some_and(char::is_uppercase);
+        let first_upper = typed.starts_with(char::is_uppercase);
         // Capitals typed ("MR", "COVID-1"), not just digits or a joiner ("59", "x-").
         let all_upper = typed.chars().filter(|c| c.is_alphabetic()).count() >= 2
             && typed.chars().all(|c| !c.is_lowercase());
@@ -555,12 +572,24 @@ impl Engine {
         if all_upper && plain {
             return disp.to_uppercase();
         }
-        if (first_upper || sentence_start) && plain {
+        let f = self.lexicon.flags(id);
+        let goes_on_name =
+            !cur.sentence_start && cur.after_name && f & flags::CAPITAL_AFTER_NAME != 0;
+        if (first_upper || cur.sentence_start || (goes_on_name && !typed_capital)) && plain {
             let mut c = disp.chars();
             return match c.next() {
                 Some(f) => f.to_uppercase().chain(c).collect(),
                 None => String::new(),
             };
+        }
+        if !cur.sentence_start
+            && !cur.after_name
+            && !typed_capital
+            && !inner_caps
+            && !plain
+            && f & (flags::LOWER_ALONE | flags::DRUG) == flags::LOWER_ALONE
+        {
+            return disp.to_lowercase();
         }
         disp.to_string()
     }

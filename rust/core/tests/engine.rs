@@ -163,9 +163,9 @@ fn digits_typed_are_not_capitals() {
     pack::build(&recipe(false), dir.path(), &mut |_, _| {}).unwrap();
     let e = pack::load(dir.path()).unwrap();
     let id = e.lexicon().id("45-year-old").unwrap();
-    assert_eq!(e.cased(id, "45", false, false), "45-year-old");
-    assert_eq!(e.cased(id, "45-YE", false, false), "45-YEAR-OLD");
+    assert_eq!(e.surface(id, &e.parse("The 45")), "45-year-old");
+    assert_eq!(e.surface(id, &e.parse("The 45-YE")), "45-YEAR-OLD");
     let hyp = e.lexicon().id("hypertension").unwrap();
-    assert_eq!(e.cased(hyp, "HY", false, false), "HYPERTENSION");
-    assert_eq!(e.cased(hyp, "H", false, false), "Hypertension");
+    assert_eq!(e.surface(hyp, &e.parse("The HY")), "HYPERTENSION");
+    assert_eq!(e.surface(hyp, &e.parse("The H")), "Hypertension");
 }

@@ -59,23 +59,40 @@ pub struct Suggestion {
     text: String,
     score: f32,
     kind: String,
+    /// Characters before the cursor that `text` replaces when that is more than the word at
+    /// the cursor (a correction over a span the taps covered: "ni e", "for.helping"); 0: the
+    /// word at the cursor.
+    replaces: usize,
 }
 
 #[pymethods]
 impl Suggestion {
     #[new]
-    #[pyo3(signature = (text, score, kind = "completion".to_string()))]
-    fn new(text: String, score: f32, kind: String) -> Self {
-        Suggestion { text, score, kind }
+    #[pyo3(signature = (text, score, kind = "completion".to_string(), replaces = 0))]
+    fn new(text: String, score: f32, kind: String, replaces: usize) -> Self {
+        Suggestion {
+            text,
+            score,
+            kind,
+            replaces,
+        }
     }
     fn __repr__(&self) -> String {
+        let span = if self.replaces > 0 {
+            format!(", replaces={}", self.replaces)
+        } else {
+            String::new()
+        };
         format!(
-            "Suggestion(text={:?}, score={:.3}, kind={:?})",
+            "Suggestion(text={:?}, score={:.3}, kind={:?}{span})",
             self.text, self.score, self.kind
         )
     }
     fn __eq__(&self, other: &Self) -> bool {
-        self.text == other.text && self.score == other.score && self.kind == other.kind
+        self.text == other.text
+            && self.score == other.score
+            && self.kind == other.kind
+            && self.replaces == other.replaces
     }
 }
 
@@ -85,6 +102,7 @@ impl From<&CoreSuggestion> for Suggestion {
             text: s.text.clone(),
             score: s.score,
             kind: s.kind.as_str().to_string(),
+            replaces: 0,
         }
     }
 }
@@ -372,7 +390,10 @@ impl NativeEngine {
         })?;
         Ok(r.map(|r| {
             (
-                Suggestion::from(&r.suggestion),
+                Suggestion {
+                    replaces: r.span,
+                    ..Suggestion::from(&r.suggestion)
+                },
                 r.apply,
                 r.guard.to_string(),
             )

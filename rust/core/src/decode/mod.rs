@@ -24,7 +24,9 @@ use search::{Ctx, SearchSpec};
 use touch::TouchModel;
 
 /// The lexicon's flag bits (the safety guard keys on `DRUG`).
-pub use crate::lexicon::flags::{ABBREV, DRUG, GENERAL, MEDICAL, NAME, NO_SUGGEST};
+pub use crate::lexicon::flags::{
+    ABBREV, CAPITAL_AFTER_NAME, DRUG, GENERAL, LOWER_ALONE, MEDICAL, NAME, NO_SUGGEST,
+};
 /// Ids below this are specials (`<unk>`, `<s>`, `</s>`).
 pub use crate::lexicon::FIRST_WORD as FIRST_WORD_ID;
 

@@ -146,7 +146,7 @@ impl Default for Params {
             oov_log10: -8.5,
             oov_log10_per_char: 0.4,
             threshold: [0.5, 0.185, 0.067],
-            known_word_posterior: [2.0, 0.75, 0.995],
+            known_word_posterior: [2.0, 0.6, 0.995],
             rare_word_posterior: [2.0, 0.99, 0.95],
             rare_word_log10: -6.0,
             drug_margin: 7.0,

@@ -23,6 +23,12 @@ pub mod flags {
     pub const NO_SUGGEST: u8 = 16;
     /// A person name (never learned).
     pub const NAME: u8 = 32;
+    /// Mostly written with a capital right after a capitalised word inside a sentence: it goes
+    /// on a name ("Central Park", "Dodger Stadium").
+    pub const CAPITAL_AFTER_NAME: u8 = 64;
+    /// Often written in lower case outside names, whatever its display form ("a nice park"):
+    /// a capital is not forced on it.
+    pub const LOWER_ALONE: u8 = 128;
 }
 
 /// Id of the unknown word.
