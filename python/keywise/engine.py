@@ -120,7 +120,10 @@ class Engine:
     ) -> tuple[Suggestion, bool, str] | None:
         """The autocorrect verdict for the last word of `text` (space just pressed):
         (replacement, apply, guard) where guard is "drug" or "dose" when the change is only
-        offered (the clinical safety guard), or None when the word stays."""
+        offered (the clinical safety guard), or None when the word stays. `taps` are for the
+        characters of that word; taps for more of the text ("ni e", a space tapped for "c")
+        may give a replacement of that whole span: `replacement.replaces` then says how many
+        characters before the space it covers (0: the word at the cursor)."""
         text = _check_text(text)
         return self._native.autocorrect(text, _as_taps(taps), level or self.level, self.user_store)
 

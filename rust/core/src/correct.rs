@@ -249,8 +249,9 @@ impl Engine {
         if cur.partial.is_empty() || cur.partial.ends_with(JOINERS) {
             return Ok(None);
         }
-        // Taps for more than the word at the cursor, over a token like "for.helping": the
-        // taps say what the user typed as one word, and the "." may be a missed space bar.
+        // Taps for more than the word at the cursor, over a token like "for.helping" or "ni e":
+        // the taps say what the user typed as one word; the "." may be a missed space bar, the
+        // space a letter tapped too low.
         let glued = taps
             .filter(|t| t.len() > cur.partial.chars().count())
             .and_then(|t| glued_span(trimmed, t.len()));
@@ -314,25 +315,23 @@ impl Engine {
         if glued.is_some() && text == cur.partial {
             return Ok(None);
         }
-        Ok(Some({
-            AutocorrectResult {
-                suggestion: Suggestion {
-                    text,
-                    score: c.confidence,
-                    kind: SuggestionKind::Correction,
-                },
-                apply: c.apply,
-                guard: match c.guard {
-                    decode::Guard::None => "",
-                    decode::Guard::Drug => "drug",
-                    decode::Guard::Dose => "dose",
-                },
-                span: if glued.is_some() {
-                    cur.partial.chars().count()
-                } else {
-                    0
-                },
-            }
+        Ok(Some(AutocorrectResult {
+            suggestion: Suggestion {
+                text,
+                score: c.confidence,
+                kind: SuggestionKind::Correction,
+            },
+            apply: c.apply,
+            guard: match c.guard {
+                decode::Guard::None => "",
+                decode::Guard::Drug => "drug",
+                decode::Guard::Dose => "dose",
+            },
+            span: if glued.is_some() {
+                cur.partial.chars().count()
+            } else {
+                0
+            },
         }))
     }
 

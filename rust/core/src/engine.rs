@@ -345,9 +345,8 @@ impl Engine {
         }
     }
 
-    /// `word` (lexicon id `id`), capitalised inside a sentence, is part of a name: the corpora
-    /// capitalise it there too ("Central", "Dodger"). A capitalised common word ("Denies" after
-    /// a heading whose colon was not typed) or an abbreviation ("MRI") is not.
+    /// `word` (lexicon id `id`), inside a sentence, may start or go on a name: it is written in
+    /// title case ("Central", "Dodger"), not in capitals ("MRI") and not the pronoun "I".
     fn is_name_word(&self, word: &str, id: u32) -> bool {
         if !word.starts_with(char::is_uppercase) || word == "I" || id < FIRST_WORD {
             return false;

@@ -142,7 +142,7 @@ impl Default for Params {
             max_chars: 48,
             completions_per_node: 8,
             pool: 512,
-            max_splits: 3,
+            max_splits: 2,
             oov_log10: -8.5,
             oov_log10_per_char: 0.4,
             threshold: [0.5, 0.185, 0.067],
