@@ -322,9 +322,15 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
                         let shouted = w.chars().filter(|c| c.is_alphabetic()).nth(1).is_some()
                             && !w.chars().any(char::is_lowercase);
                         if !initial && !shouted {
-                            let cc = case_counts.entry(key.clone()).or_default();
-                            cc.0[2 * usize::from(after_name) + usize::from(capital)] +=
-                                c.weight as u64;
+                            let slot = 2 * usize::from(after_name) + usize::from(capital);
+                            match case_counts.get_mut(key.as_str()) {
+                                Some(cc) => cc.0[slot] += c.weight as u64,
+                                None => {
+                                    let mut cc = CaseCounts::default();
+                                    cc.0[slot] = c.weight as u64;
+                                    case_counts.insert(key.clone(), cc);
+                                }
+                            }
                         }
                         if !initial || w == "I" {
                             let f = forms.entry(key.clone()).or_default();
