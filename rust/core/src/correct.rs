@@ -196,9 +196,7 @@ impl Engine {
             lex: &self.lexicon,
             index: &self.trie,
         };
-        let ctx = self.context(&cur.state);
-        let lm = |id: u32| self.log10_prob(&ctx, id);
-        let pair = |first: u32, second: u32| self.pair_log10(cur.state, first, second);
+        let (lm, pair) = self.scorers(cur.state);
         let folded = text::fold(cur.partial);
         self.with_decode(|scratch, cands, _| -> Result<()> {
             let opts = DecodeOptions {
@@ -268,9 +266,7 @@ impl Engine {
             lex: &self.lexicon,
             index: &self.trie,
         };
-        let ctx = self.context(&cur.state);
-        let lm = |id: u32| self.log10_prob(&ctx, id);
-        let pair = |first: u32, second: u32| self.pair_log10(cur.state, first, second);
+        let (lm, pair) = self.scorers(cur.state);
         let rejected = |t: &str, r: &str| self.rejected.contains(t, r);
         let known = known_to_user(cur.partial);
         let c: Option<Correction> = self.with_decode(|scratch, _, _| {
@@ -327,18 +323,24 @@ impl Engine {
                 decode::Guard::Drug => "drug",
                 decode::Guard::Dose => "dose",
             },
-            span: if glued.is_some() {
-                cur.partial.chars().count()
-            } else {
-                0
-            },
+            span: glued.map_or(0, |g| g.chars().count()),
         }))
     }
 
-    /// log10 P(second | the words before, first): a split's second word in context.
-    fn pair_log10(&self, mut st: crate::ngram::LmState, first: u32, second: u32) -> f32 {
-        st.push(first, self.context_len());
-        self.log10_prob(&self.context(&st), second)
+    /// What a decode in context scores with: log10 P(word | the words before), and
+    /// log10 P(second | the words before, first) for a split's second word.
+    fn scorers(
+        &self,
+        state: crate::ngram::LmState,
+    ) -> (impl Fn(u32) -> f32 + '_, impl Fn(u32, u32) -> f32 + '_) {
+        let ctx = self.context(&state);
+        let lm = move |id: u32| self.log10_prob(&ctx, id);
+        let pair = move |first: u32, second: u32| {
+            let mut st = state;
+            st.push(first, self.context_len());
+            self.log10_prob(&self.context(&st), second)
+        };
+        (lm, pair)
     }
 
     /// A known, not rare word typed in lower case that is written otherwise: capitalised at the
@@ -402,9 +404,7 @@ impl Engine {
     /// replaces a lower-case typo in running text. Names and drugs keep their capital.
     fn untitle(&self, id: u32, typed: &str, text: &mut String) {
         let disp = self.lexicon.display(id);
-        let mut ch = disp.chars();
-        let title = ch.next().is_some_and(char::is_uppercase) && ch.all(|c| !c.is_uppercase());
-        if title
+        if text::is_title_case(disp)
             && typed.chars().next().is_some_and(char::is_lowercase)
             && self.lexicon.flags(id) & (decode::NAME | decode::DRUG) == 0
             && text.as_str() == disp

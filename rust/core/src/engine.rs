@@ -348,10 +348,7 @@ impl Engine {
     /// `word` (lexicon id `id`), inside a sentence, may start or go on a name: it is written in
     /// title case ("Central", "Dodger"), not in capitals ("MRI") and not the pronoun "I".
     fn is_name_word(&self, word: &str, id: u32) -> bool {
-        if !word.starts_with(char::is_uppercase) || word == "I" || id < FIRST_WORD {
-            return false;
-        }
-        word.chars().skip(1).all(|c| !c.is_uppercase())
+        id >= FIRST_WORD && word != "I" && text::is_title_case(word)
     }
 
     /// What a word (lexicon id `id`) says about the writer's use of capitals: `Some(true)` for
@@ -565,15 +562,13 @@ impl Engine {
         }
         let first_upper = typed.starts_with(char::is_uppercase);
         // Capitals typed ("MR", "COVID-1"), not just digits or a joiner ("59", "x-").
-        let all_upper = typed.chars().filter(|c| c.is_alphabetic()).count() >= 2
-            && typed.chars().all(|c| !c.is_lowercase());
         let plain = disp.chars().all(|c| !c.is_uppercase());
-        if all_upper && plain {
+        if text::is_all_caps(typed) && plain {
             return disp.to_uppercase();
         }
         let f = self.lexicon.flags(id);
-        let goes_on_name =
-            !cur.sentence_start && cur.after_name && f & flags::CAPITAL_AFTER_NAME != 0;
+        // `after_name` is never set at a sentence start.
+        let goes_on_name = cur.after_name && f & flags::CAPITAL_AFTER_NAME != 0;
         if (first_upper || cur.sentence_start || (goes_on_name && !typed_capital)) && plain {
             let mut c = disp.chars();
             return match c.next() {
@@ -584,8 +579,7 @@ impl Engine {
         if !cur.sentence_start
             && !cur.after_name
             && !typed_capital
-            && !inner_caps
-            && !plain
+            && text::is_title_case(disp)
             && f & (flags::LOWER_ALONE | flags::DRUG) == flags::LOWER_ALONE
         {
             return disp.to_lowercase();

@@ -319,8 +319,7 @@ pub fn build(recipe: &Recipe, out: &Path, progress: Progress<'_>) -> Result<Mani
                         }
                         let capital = w.starts_with(char::is_uppercase);
                         // Headings in capitals ("HISTORY OF COUGH") say nothing of names.
-                        let shouted = w.chars().filter(|c| c.is_alphabetic()).nth(1).is_some()
-                            && !w.chars().any(char::is_lowercase);
+                        let shouted = text::is_all_caps(w);
                         if !initial && !shouted {
                             let slot = 2 * usize::from(after_name) + usize::from(capital);
                             match case_counts.get_mut(key.as_str()) {

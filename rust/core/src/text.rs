@@ -102,6 +102,18 @@ impl<'a> Iterator for Tokens<'a> {
     }
 }
 
+/// Written in title case: a capital first letter and no other ("Central", "Injection").
+pub fn is_title_case(word: &str) -> bool {
+    let mut c = word.chars();
+    c.next().is_some_and(char::is_uppercase) && c.all(|c| !c.is_uppercase())
+}
+
+/// Written in capitals: two letters or more, none in lower case ("MRI", "COVID-1"; not "59").
+pub fn is_all_caps(word: &str) -> bool {
+    word.chars().filter(|c| c.is_alphabetic()).nth(1).is_some()
+        && !word.chars().any(char::is_lowercase)
+}
+
 /// Lower-case `word` into `out` (cleared first); curly apostrophes become straight ones.
 pub fn fold_into(word: &str, out: &mut String) {
     out.clear();

@@ -335,7 +335,6 @@ impl Decoder {
 /// Letters English spellers confuse by sound (not by key position): any two vowels (y counts),
 /// and the consonant pairs c/k, c/s, s/z, k/q, m/n, d/t, b/p, g/j, f/v.
 fn sounds_alike(a: char, b: char) -> bool {
-    const VOWELS: &str = "aeiouy";
     const PAIRS: [(char, char); 9] = [
         ('c', 'k'),
         ('c', 's'),
@@ -348,10 +347,15 @@ fn sounds_alike(a: char, b: char) -> bool {
         ('f', 'v'),
     ];
     a != b
-        && ((VOWELS.contains(a) && VOWELS.contains(b))
+        && ((is_vowel(a) && is_vowel(b))
             || PAIRS
                 .iter()
                 .any(|&(x, y)| (a, b) == (x, y) || (a, b) == (y, x)))
+}
+
+/// A vowel for spelling purposes (y counts).
+pub(crate) fn is_vowel(c: char) -> bool {
+    matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y')
 }
 
 #[cfg(test)]

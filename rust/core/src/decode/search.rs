@@ -301,7 +301,7 @@ fn ins_cost(inp: &Input, p: &Params, start: usize, j: usize) -> f32 {
         p.doubled_insertion
     } else if j == start {
         p.insertion + p.first_letter_extra
-    } else if matches!(t, 'a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'h') {
+    } else if t == 'h' || super::is_vowel(t) {
         p.insertion.min(p.spelling_insertion)
     } else {
         p.insertion
