@@ -295,6 +295,16 @@ def test_word_probs_match_reference(pack, tokenizer_bytes):
         assert got == pytest.approx(want, abs=1e-4, rel=5e-5)
 
 
+def test_batched_scores_do_not_depend_on_order_or_company(pack):
+    """Each word scored in a batch gets the score it gets alone, whatever the list's order."""
+    d, _ = pack
+    words = ["the", "pain", "denies", "and", "patient", "a", "fever", "pa", "reports", "chest"]
+    alone = [neural.NeuralLM.load(d).word_log10_probs("the patient ", [w])[0] for w in words]
+    for order in (words, words[::-1], sorted(words)):
+        got = neural.NeuralLM.load(d).word_log10_probs("the patient ", order)
+        assert got == pytest.approx([alone[words.index(w)] for w in order], abs=1e-4, rel=5e-5)
+
+
 def test_probs_are_a_distribution_over_words(pack, tokenizer_bytes):
     # Summed over every word the tokenizer can build from two pieces or fewer, mass <= 1.
     d, _ = pack
@@ -339,6 +349,25 @@ def test_one_new_word_runs_only_its_pieces(pack, tokenizer_bytes):
     new_word = len(sp.encode("chest"))
     word_rows = len(sp.encode("pain"))
     assert lm.steps_run - before == new_word + word_rows
+
+
+def test_a_scored_word_that_is_typed_on_runs_no_context_steps(pack, tokenizer_bytes):
+    """States built while scoring a candidate are taken when the user goes on with that word."""
+    d, w = pack
+    lm = neural.NeuralLM.load(d)
+    ref = Reference(w, tokenizer_bytes)
+    sp = spm.SentencePieceProcessor()
+    sp.LoadFromSerializedProto(tokenizer_bytes)
+    lm.word_log10_probs("the patient reports ", ["chest", "pain"])
+    before = lm.steps_run
+    got = lm.word_log10_probs("the patient reports chest ", ["pain"])[0]
+    assert lm.steps_run - before == len(sp.encode("pain"))  # "chest" itself is not run again
+    want = ref.word_log10(ref.context_ids("the patient reports chest "), "pain")
+    assert got == pytest.approx(want, abs=1e-4, rel=5e-5)
+    # A word that was not a candidate still runs its own pieces.
+    before = lm.steps_run
+    lm.word_log10_probs("the patient reports chest cough ", ["fever"])
+    assert lm.steps_run - before == len(sp.encode("cough")) + len(sp.encode("fever"))
 
 
 def test_sliding_window_reuses_state(pack):
