@@ -134,7 +134,7 @@ def neural_step_latencies(engine: Any, lines: list[str], k: int = 5) -> list[flo
     model = getattr(engine, "_neural", None)
     if model is None:
         return []
-    pool_k = max(k, getattr(engine_mod, "_NEURAL_POOL", 12))
+    pool_k = max(k, engine_mod._NEURAL_POOL)
     out: list[float] = []
     clock = time.perf_counter_ns
     for line in lines:

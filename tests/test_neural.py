@@ -417,6 +417,80 @@ def test_rerank_weight_extremes_and_k(pack, monkeypatch):
     assert lm.rerank("she ", [], k=3) == []
 
 
+def test_rerank_scores_only_words_that_can_reach_the_top_k(pack, monkeypatch):
+    """Bounded reranking returns exactly what scoring every word would, with fewer model rows."""
+    import random
+
+    monkeypatch.setattr(neural, "RERANK_MAX_PIECES", neural.MAX_WORD_PIECES)
+    d, _ = pack
+    words = sorted({wd for line in LINES for wd in line.split()})
+    rng = random.Random(7)
+    for trial in range(40):
+        text = " ".join(rng.sample(LINES, 1)[0].split()[: rng.randint(0, 6)]) + " "
+        picked = rng.sample(words, 12)
+        # n-gram scores near the neural ones, so that both decide the order
+        near = neural.NeuralLM.load(d).word_log10_probs(text, picked)
+        pool = [Suggestion(wd, n + rng.uniform(-1.0, 1.0)) for wd, n in zip(picked, near)]
+        if trial % 5 == 0:
+            pool.append(Suggestion(pool[0].text, pool[0].score - 1.0, "correction"))  # a duplicate text
+        k = rng.choice([1, 3, 5])
+        lm = neural.NeuralLM.load(d)
+        lm.mix_weight = rng.choice([0.5, 0.8, 1.0])
+        got = lm.rerank(text, pool, k)
+        neu = neural.NeuralLM.load(d).word_log10_probs(text, [p.text for p in pool])
+        w = lm.mix_weight
+        mixed = sorted(((math.log10((1 - w) * 10**p.score + w * 10**n), i) for i, (p, n) in enumerate(zip(pool, neu))),
+                       key=lambda t: (-t[0], t[1]))
+        want, seen = [], set()
+        for sc, i in mixed:
+            if pool[i].text not in seen:
+                seen.add(pool[i].text)
+                want.append((pool[i].text, sc))
+        assert [(s.text, s.score) for s in got] == [(t, pytest.approx(sc, abs=1e-6)) for t, sc in want[:k]]
+    # Two words far ahead of the rest: the first round settles it, the rest is never run.
+    lm = neural.NeuralLM.load(d)
+    lm.mix_weight = 0.5
+    pool = [Suggestion("pain", 0.0), Suggestion("fever", 0.0)] + [Suggestion(wd, -30.0) for wd in words[:10]]
+    assert [s.text for s in lm.rerank("the patient reports ", pool, k=2)] == ["pain", "fever"]
+    full = neural.NeuralLM.load(d)
+    full.word_log10_probs("the patient reports ", [p.text for p in pool])
+    assert lm.steps_run < 0.6 * full.steps_run
+
+
+def test_rerank_pruning_rule_on_tight_bounds(pack):
+    """The stopping rule itself, with bounds as tight as they can be (exact values just below)."""
+    import random
+
+    d, _ = pack
+    rng = random.Random(3)
+    for _ in range(300):
+        n, k = rng.randint(1, 14), rng.randint(1, 5)
+        texts = [f"w{rng.randint(0, n)}" for _ in range(n)]  # repeats: distinct words count
+        bound_ln = [rng.uniform(-8.0, 0.0) for _ in range(n)]
+        exact_ln = {(i + 3,): b - rng.choice([0.0, 1e-6, rng.uniform(0.0, 3.0)]) for i, b in enumerate(bound_ln)}
+        ngram = [rng.uniform(-6.0, 0.0) for _ in range(n)]
+        lm = neural.NeuralLM.load(d)
+        lm.mix_weight = rng.choice([0.2, 0.8, 1.0])
+        lp = np.full((1, n + 3), -50.0, dtype=np.float32)
+        lp[0, 3:] = bound_ln
+        asked: list[tuple[int, ...]] = []
+        lm._prepare = lambda text, words, next_word: ((0, 1), None, None, lp, [(i + 3,) for i in range(n)])
+        lm._score_words = lambda key, h, c, lp_, seqs: asked.extend(seqs) or [exact_ln[q] for q in seqs]
+        got = lm._top_k_log10_probs("x ", texts, ngram, False, k)
+        w = lm.mix_weight
+        ex = [math.log10((1 - w) * 10**ngram[i] + w * 10 ** (float(np.float32(exact_ln[(i + 3,)])) / math.log(10))) for i in range(n)]
+        mixed = [math.log10((1 - w) * 10**ngram[i] + w * 10**got[i]) for i in range(n)]
+        best: dict[str, float] = {}
+        for t, v in sorted(zip(texts, ex), key=lambda tv: -tv[1]):
+            best.setdefault(t, v)
+        top = sorted(best.values(), reverse=True)[:k]
+        for i in range(n):  # every word that ties or beats the k-th best was scored exactly
+            if (i + 3,) not in asked:
+                assert mixed[i] < top[-1] or math.isclose(mixed[i], ex[i], abs_tol=1e-9)
+                assert mixed[i] >= ex[i] - 1e-9  # an unscored word keeps a true upper bound
+        assert len(asked) == len(set(asked))
+
+
 def test_rerank_completion_and_shortcut(pack):
     d, _ = pack
     lm = neural.NeuralLM.load(d)

@@ -332,7 +332,9 @@ class NeuralLM:
         # Summing the ending pieces (not 1 - the continuing ones) avoids cancellation; one
         # float32 matvec also skips gathering the columns (measured: faster than the gather).
         end = np.exp(lp_rows) @ self._end_mask
-        return np.log(np.maximum(end.astype(np.float64), 1e-12))
+        # Clipped at 1 (float32 sums can pass it): a word's ln P then never exceeds its first
+        # piece's, the bound reranking relies on.
+        return np.log(np.clip(end.astype(np.float64), 1e-12, 1.0))
 
     def _branch_start(self, key: tuple[int, int]) -> None:
         """Keep the scored branches of one context state only, and not too many of them."""
@@ -470,25 +472,71 @@ class NeuralLM:
         with self._lock:
             return self._word_log10_probs(text, list(words), next_word)
 
+    def _prepare(self, text: str, words: list[str], next_word: bool):
+        """(state key, h, c, logprobs after the context, piece sequence of each word)."""
+        context, truncated, attached = self._split(text, next_word)
+        ids = self._encode_context(context, truncated)
+        seqs = [self._pieces(attached + w) for w in words]
+        if attached:
+            pre = tuple(self._sp.EncodeAsIds(attached))
+            if pre and all(s[: len(pre)] == pre and len(s) > len(pre) for s in seqs):
+                ids = ids + list(pre)
+                seqs = [s[len(pre):] for s in seqs]
+        pos, h, c, lp = self._context_state(ids)
+        return (self._epoch, pos), h, c, lp, seqs
+
     def _word_log10_probs(
         self, text: str, words: list[str], next_word: bool = False, max_pieces: int = MAX_WORD_PIECES
     ) -> list[float]:
-        context, truncated, attached = self._split(text, next_word)
-        ids = self._encode_context(context, truncated)
-        seqs_full = [self._pieces(attached + w) for w in words]
-        if attached:
-            pre = tuple(self._sp.EncodeAsIds(attached))
-            if pre and all(s[: len(pre)] == pre and len(s) > len(pre) for s in seqs_full):
-                ids = ids + list(pre)
-                seqs_full = [s[len(pre):] for s in seqs_full]
-        pos, h, c, lp = self._context_state(ids)
-        key = (self._epoch, pos)
+        key, h, c, lp, seqs_full = self._prepare(text, words, next_word)
         result = [float("nan")] * len(words)
         idx = [i for i, s in enumerate(seqs_full) if 0 < len(s) <= max_pieces]
         if idx:
             lnp = self._score_words(key, h, c, lp, [seqs_full[i] for i in idx])
             for i, v in zip(idx, lnp):
                 result[i] = v * LOG10E
+        return result
+
+    def _top_k_log10_probs(self, text: str, words: list[str], ngram: list[float], next_word: bool,
+                           k: int) -> list[float]:
+        """Neural log10 P for ranking ``words`` by the mixture with ``ngram``: exact for every word
+        that can be among the best ``k``, an upper bound (its first piece's probability) for the
+        rest, whose mixed score then stays below the k-th. nan where a word is not scored.
+
+        The ``k + 1`` best bounds are scored first; then, in one more round, every word whose
+        bound still reaches the k-th best exact mixed score (distinct words). Most pools need
+        the first round only (held-out notes: 7,894 rows instead of 21,762).
+        """
+        key, h, c, lp, seqs = self._prepare(text, words, next_word)
+        w = self.mix_weight
+        result = [float("nan")] * len(words)
+        mixed = list(ngram)  # exact for words left unscored (P_neural taken as P_ngram)
+        exact = [True] * len(words)
+        for i, s in enumerate(seqs):
+            if not 0 < len(s) <= RERANK_MAX_PIECES:
+                continue
+            cached = self._word_cache.get((key[0], key[1], s))
+            exact[i] = cached is not None
+            # ln P(word) <= ln P(its first piece): the pieces after it and the end are <= 1.
+            result[i] = (cached if cached is not None else float(lp[0][s[0]])) * LOG10E
+            mixed[i] = math.log10((1.0 - w) * 10.0 ** ngram[i] + w * 10.0 ** result[i])
+        pending = sorted((i for i in range(len(words)) if not exact[i]), key=lambda i: -mixed[i])
+        size = k + 1
+        while True:
+            best: dict[str, float] = {}
+            for i, m in enumerate(mixed):
+                if exact[i] and m > best.get(words[i], -math.inf):
+                    best[words[i]] = m
+            kth = sorted(best.values(), reverse=True)[k - 1] if len(best) >= k else -math.inf
+            pending = [i for i in pending if mixed[i] >= kth]  # the rest cannot reach the top k
+            if not pending:
+                break
+            batch, pending = pending[:size], pending[size:]
+            size = len(pending)  # a second round takes every word still in reach
+            for i, v in zip(batch, self._score_words(key, h, c, lp, [seqs[i] for i in batch])):
+                result[i] = v * LOG10E
+                mixed[i] = math.log10((1.0 - w) * 10.0 ** ngram[i] + w * 10.0 ** result[i])
+                exact[i] = True
         return result
 
     # ---------------------------------------------------------------- reranking
@@ -518,8 +566,9 @@ class NeuralLM:
         if scorable and w > 0.0:
             # All "next" means the engine saw a word boundary at the cursor, even after "59-".
             next_word = all(getattr(pool[i], "kind", "") == "next" for i in scorable)
+            ngram = [float(pool[i].score) if math.isfinite(pool[i].score) else -99.0 for i in scorable]
             with self._lock:
-                vals = self._word_log10_probs(text, [pool[i].text for i in scorable], next_word, RERANK_MAX_PIECES)
+                vals = self._top_k_log10_probs(text, [pool[i].text for i in scorable], ngram, next_word, k)
             neural = {i: v for i, v in zip(scorable, vals) if math.isfinite(v)}
         scored = []
         for i, item in enumerate(pool):

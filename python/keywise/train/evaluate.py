@@ -90,8 +90,11 @@ def ksr_report(predict: Any, lines: Sequence[str], engine: Any = None) -> dict[s
     }
 
 
-def neural_predictor(engine: Any, lm: Any, pool_size: int = 12) -> Any:
+def neural_predictor(engine: Any, lm: Any, pool_size: int | None = None) -> Any:
     """What Engine.suggest does with the neural model on, with our own NeuralLM (weight settable)."""
+    from keywise import engine as engine_mod
+
+    pool_size = engine_mod._NEURAL_POOL if pool_size is None else pool_size
 
     def predict(context: str, k: int) -> list[str]:
         pool = engine.suggest(context, max(k, pool_size))
