@@ -105,6 +105,7 @@ def main() -> None:
     ap.add_argument("--pack", default=None, help="model pack (default: models/en-clinical)")
     ap.add_argument("--variants", default="base,learned,online")
     ap.add_argument("--stateless", action="store_true", help="ask Engine.suggest instead of a text field")
+    ap.add_argument("--neural", action="store_true", help="with the pack's neural model (default: n-gram only)")
     args = ap.parse_args()
     variants = args.variants.split(",")
     if args.lines:
@@ -126,11 +127,11 @@ def main() -> None:
             for v in variants:
                 t0 = time.perf_counter()
                 if v == "base":
-                    engine = keywise.Engine.load(args.pack, neural=False)
+                    engine = keywise.Engine.load(args.pack, neural=args.neural)
                     res = ksr(engine, test_lines, args.stateless)
                 else:
                     store = keywise.UserStore.open(tmp / f"{name}-{v}.kws", key=bytes(range(32)))
-                    engine = keywise.Engine.load(args.pack, neural=False, user_store=store)
+                    engine = keywise.Engine.load(args.pack, neural=args.neural, user_store=store)
                     for ln in learn_lines:
                         engine.learn(ln)
                     res = ksr(engine, learning(engine, test_lines) if v == "online" else test_lines, args.stateless)

@@ -12,6 +12,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
 
 
+def texts(sugs) -> list[str]:
+    """The words of a list of suggestions, best first."""
+    return [s.text for s in sugs]
+
+
 def tiny_recipe(out_name: str = "tiny") -> dict[str, object]:
     f = FIXTURES
     return {

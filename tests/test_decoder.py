@@ -14,6 +14,8 @@ from keywise.eval import autocorrect as ac_eval
 from keywise.eval import kebbie as kb
 from keywise.eval.lookalikes import LOOK_ALIKE_PAIRS
 
+from .conftest import texts
+
 LEVELS = ["conservative", "normal", "aggressive"]
 PAIRS = LOOK_ALIKE_PAIRS
 DRUGS = sorted({d for p in PAIRS for d in p})
@@ -26,10 +28,6 @@ def eng() -> keywise.Engine:
 
 def centres(eng: keywise.Engine) -> dict[str, tuple[float, float]]:
     return {k["char"]: (k["x"], k["y"]) for k in eng.layout()["keys"]}  # type: ignore[index, union-attr]
-
-
-def texts(sugs: list[keywise.Suggestion]) -> list[str]:
-    return [s.text for s in sugs]
 
 
 def taps_for(eng: keywise.Engine, word: str) -> list[tuple[float, float]]:

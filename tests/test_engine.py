@@ -11,16 +11,12 @@ import pytest
 import keywise
 from keywise import Engine, InputError, KeywiseError, PackError, Suggestion
 
-from .conftest import REPO
+from .conftest import REPO, texts
 
 
 @pytest.fixture(scope="module")
 def eng(tiny_pack: Path) -> Engine:
     return Engine.load(tiny_pack, neural=False)
-
-
-def texts(sugs: list[Suggestion]) -> list[str]:
-    return [s.text for s in sugs]
 
 
 def test_completion_and_next_word(eng: Engine) -> None:

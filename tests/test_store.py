@@ -9,6 +9,8 @@ import keywise
 import pytest
 from keywise import IntegrityError, KeywiseError
 
+from .conftest import texts
+
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
 SHIPPED = keywise.DEFAULT_PACK
@@ -27,10 +29,6 @@ def store(store_path: Path) -> keywise.UserStore:
 @pytest.fixture()
 def engine(tiny_pack: Path, store: keywise.UserStore) -> keywise.Engine:
     return keywise.Engine.load(tiny_pack, neural=False, user_store=store)
-
-
-def texts(sugs: list[keywise.Suggestion]) -> list[str]:
-    return [s.text for s in sugs]
 
 
 def saved_store(path: Path) -> bytes:

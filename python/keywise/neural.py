@@ -39,6 +39,7 @@ MIN_REUSE_PIECES = 32  # overlap needed to reuse a state built on other text
 MAX_SKIP = 24  # leading pieces of a window that may be missing from a reused state
 PATH_KEEP = 384  # pieces of state history kept for reuse
 WORD_CACHE = 4096
+PIECE_CACHE = 16384  # words' piece sequences (~200 bytes each); a pool of 16 brings many new words
 MAX_BRANCHES = 256  # scored piece prefixes kept for the context to take (a row each, ~33 KB)
 LOG10E = 1.0 / math.log(10.0)
 _WORD_EXTRA = "'\u2019-"
@@ -334,7 +335,7 @@ class NeuralLM:
         end = np.exp(lp_rows) @ self._end_mask
         # Clipped at 1 (float32 sums can pass it): a word's ln P then never exceeds its first
         # piece's, the bound reranking relies on.
-        return np.log(np.clip(end.astype(np.float64), 1e-12, 1.0))
+        return np.log(np.minimum(np.maximum(end.astype(np.float64), 1e-12), 1.0))  # np.clip: 5 µs more
 
     def _branch_start(self, key: tuple[int, int]) -> None:
         """Keep the scored branches of one context state only, and not too many of them."""
@@ -425,7 +426,7 @@ class NeuralLM:
         got = self._piece_cache.get(word)
         if got is None:
             got = tuple(self._sp.EncodeAsIds(unicodedata.normalize("NFC", word)))
-            if len(self._piece_cache) >= WORD_CACHE:
+            if len(self._piece_cache) >= PIECE_CACHE:
                 self._piece_cache.clear()
             self._piece_cache[word] = got
         return got
