@@ -351,6 +351,12 @@ def test_one_new_word_runs_only_its_pieces(pack, tokenizer_bytes):
     assert lm.steps_run - before == new_word + word_rows
 
 
+def test_the_runtime_joins_words_as_the_engine_does():
+    from keywise import _native
+
+    assert neural._JOINERS == _native.JOINERS and set(_native.JOINERS) == {"-", "'", "\u2019"}
+
+
 def test_a_scored_word_that_is_typed_on_runs_no_context_steps(pack, tokenizer_bytes):
     """States built while scoring a candidate are taken when the user goes on with that word."""
     d, w = pack

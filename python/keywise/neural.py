@@ -87,8 +87,11 @@ def _input_error(msg: str) -> Exception:
     return _errors().InputError(msg)
 
 
-# Join the parts of one word at the cursor, as the engine's JOINERS (rust/core/src/engine.rs).
-_JOINERS = "-'\u2019"
+# Join the parts of one word at the cursor, as the engine does (rust/core/src/engine.rs).
+try:
+    from keywise._native import JOINERS as _JOINERS
+except ImportError:  # this file on its own, as _errors() allows; a test checks the two agree
+    _JOINERS = "-'\u2019"
 
 
 def _is_word_char(ch: str) -> bool:

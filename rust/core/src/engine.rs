@@ -120,7 +120,7 @@ fn is_word_char(c: char) -> bool {
 }
 
 /// Characters that join the parts of one word at the cursor ("x-ray", "don't", "patient’s").
-pub(crate) const JOINERS: [char; 3] = ['-', '\'', '\u{2019}'];
+pub const JOINERS: [char; 3] = ['-', '\'', '\u{2019}'];
 
 impl Engine {
     /// Put a lexicon and an n-gram model built over the same vocabulary together.

@@ -515,5 +515,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("KeywiseError", m.py().get_type::<KeywiseError>())?;
     m.add("PackError", m.py().get_type::<PackError>())?;
     m.add("IntegrityError", m.py().get_type::<IntegrityError>())?;
+    // The neural runtime splits the text itself and must join words as the engine does.
+    m.add(
+        "JOINERS",
+        keywise_core::engine::JOINERS.iter().collect::<String>(),
+    )?;
     Ok(())
 }
