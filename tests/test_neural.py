@@ -481,7 +481,7 @@ def test_rerank_pruning_rule_on_tight_bounds(pack):
         lp[0, 3:] = bound_ln
         asked: list[tuple[int, ...]] = []
         lm._prepare = lambda text, words, next_word: ((0, 1), None, None, lp, [(i + 3,) for i in range(n)])
-        lm._score_words = lambda key, h, c, lp_, seqs: asked.extend(seqs) or [exact_ln[q] for q in seqs]
+        lm._score_words = lambda key, h, c, lp_, seqs, prune=None: asked.extend(seqs) or [exact_ln[q] for q in seqs]
         got = lm._top_k_log10_probs("x ", texts, ngram, False, k)
         w = lm.mix_weight
         ex = [math.log10((1 - w) * 10**ngram[i] + w * 10 ** (float(np.float32(exact_ln[(i + 3,)])) / math.log(10))) for i in range(n)]
