@@ -10,6 +10,10 @@ Only the rerank is timed (not the n-gram pool), so runtime changes are compared 
 pools. Prints, per runtime, the smallest total, p50 and p99 over the repeats (the machine is
 shared: the minimum is the least disturbed run), the model rows run and the onnxruntime calls.
 
+`--exact` instead compares the rankings: both runtimes replay the calls with the model run one
+row at a time (so int8 activations are quantised per row, and a score no longer depends on the
+rows batched with it), and it counts the calls whose top k differ (0 when the runtimes agree).
+
 Defaults: the held-out train notes of `python -m benches.holdout build base` (--work
 /tmp/keywise-holdout) and the shipped pack; any text file works for timing.
 """
@@ -57,6 +61,33 @@ def _record(pack: Path, lines: list[str]) -> list[tuple[str, list, int]]:
     return calls
 
 
+def _row_by_row(lm) -> None:
+    import numpy as np
+
+    run = lm._run
+
+    def one_at_a_time(tokens, h, c):
+        outs = [run(tokens[i : i + 1], h[i : i + 1], c[i : i + 1]) for i in range(len(tokens))]
+        return tuple(np.concatenate([o[j] for o in outs]) for j in range(3))
+
+    lm._run = one_at_a_time
+
+
+def _compare(mods: dict, neural_dir: Path, calls) -> None:
+    lms = {name: mod.NeuralLM.load(neural_dir) for name, mod in mods.items()}
+    for lm in lms.values():
+        _row_by_row(lm)
+    differ, worst = 0, 0.0
+    for text, pool, k in calls:
+        a, b = (lm.rerank(text, pool, k) for lm in lms.values())
+        if [s.text for s in a] != [s.text for s in b]:
+            differ += 1
+        else:
+            worst = max([worst] + [abs(x.score - y.score) for x, y in zip(a, b)])
+    print(f"{len(calls)} rerank calls, rows run one at a time: top k differs in {differ}; "
+          f"largest score difference where it agrees {worst:.2g}")
+
+
 def _replay(mod, neural_dir: Path, calls) -> dict[str, float]:
     import numpy as np
 
@@ -85,6 +116,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--pack", type=Path, default=REPO / "models" / "en-clinical")
     ap.add_argument("--n", type=int, default=80)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--exact", action="store_true", help="compare the rankings (needs --against), do not time")
     a = ap.parse_args(argv)
     from keywise import neural
     from keywise.eval.ksr import read_lines
@@ -97,6 +129,12 @@ def main(argv: list[str]) -> int:
         mods = {"this tree": neural}
         if a.against:
             mods[a.against] = _module_at(a.against, Path(tmp))
+        if a.exact:
+            if not a.against:
+                print("--exact needs --against REV", file=sys.stderr)
+                return 2
+            _compare(mods, a.pack / "neural", calls)
+            return 0
         best: dict[str, dict[str, float]] = {}
         for _ in range(a.repeats):
             for name, mod in mods.items():

@@ -21,7 +21,7 @@ DEFAULT_PACK = Path(__file__).resolve().parent.parent.parent / "models" / "en-cl
 _MAX_K = 64
 # How many n-gram candidates the neural model reranks. Only those that can reach the top k are
 # scored, so a wider pool costs little (held-out notes, `python -m benches.neural_depth --grid
-# 12:3,16:3,20:3`: KSR 65.35 / 65.47 / 65.51, model rows per call 4.4 / 4.5 / 4.8).
+# 12:3,16:3,20:3`: KSR 65.35 / 65.47 / 65.51, model rows per call 4.07 / 4.12 / 4.22).
 _NEURAL_POOL = 16
 
 
