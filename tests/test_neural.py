@@ -706,16 +706,21 @@ def _plain(tmp_path: Path) -> Path:
     return path
 
 
-def test_field_leaves_out_what_the_reranked_strip_showed(pack, tiny_pack, tmp_path):
-    # The neural path reranks the pool in Python; the field must remember the reranked strip.
+def _engine_with_tiny_neural(pack, tiny_pack: Path, tmp_path: Path):
+    """The tiny n-gram pack with the tiny neural model in it, loaded by keywise.Engine."""
     import keywise
 
-    d, _ = pack
     full = tmp_path / "full"
     shutil.copytree(tiny_pack, full)
-    shutil.copytree(d, full / "neural")
+    shutil.copytree(pack[0], full / "neural")
     eng = keywise.Engine.load(full, neural=True)
     assert eng.neural
+    return eng
+
+
+def test_field_leaves_out_what_the_reranked_strip_showed(pack, tiny_pack, tmp_path):
+    # The neural path reranks the pool in Python; the field must remember the reranked strip.
+    eng = _engine_with_tiny_neural(pack, tiny_pack, tmp_path)
     field = eng.field()
     shown: set[str] = set()
     for text in ["The patient ", "The patient d", "The patient de"]:
@@ -725,3 +730,104 @@ def test_field_leaves_out_what_the_reranked_strip_showed(pack, tiny_pack, tmp_pa
     # Without the field the strip repeats (so the assertion above can fail).
     first = {s.text.lower() for s in eng.suggest("The patient d", 3)}
     assert first & {s.text.lower() for s in eng.suggest("The patient de", 3)}
+
+
+def test_incognito_leaves_no_neural_cache_of_its_text(pack, tiny_pack, tmp_path):
+    eng = _engine_with_tiny_neural(pack, tiny_pack, tmp_path)
+    lm = eng._neural
+    text = "The patient denies chest pain and "
+    before = [(s.text, s.score) for s in eng.suggest(text, 3)]
+    with eng.incognito():
+        with eng.incognito():
+            eng.suggest("Zebra quartz ", 3)
+        assert lm._path_ids  # still inside the outer block: the caches serve it
+        eng.suggest(text + "sh", 3)
+    for cache in (lm._path_ids, lm._path_states, lm._word_cache, lm._piece_cache, lm._branches):
+        assert not cache
+    assert lm._last_context is None and lm._branch_key is None
+    # Same answers afterwards: the caches only saved work.
+    after = [(s.text, s.score) for s in eng.suggest(text, 3)]
+    assert [t for t, _ in after] == [t for t, _ in before]
+    assert [v for _, v in after] == pytest.approx([v for _, v in before], abs=1e-9)
+
+
+# ---------------------------------------------------------------- the context model (cell in a Scan)
+
+def _with_context(src: Path, dst: Path) -> Path:
+    from keywise.train.context import write_context_model
+
+    shutil.copytree(src, dst)
+    write_context_model(dst)
+    return dst
+
+
+def test_context_model_gives_the_step_models_scores(pack, tokenizer_bytes, tmp_path):
+    """Typing, backspacing into a context run, a sliding window: the same scores either way."""
+    d, w = pack
+    plain = neural.NeuralLM.load(d)
+    fast = neural.NeuralLM.load(_with_context(d, tmp_path / "ctx"))
+    assert plain._context_session is None and fast._context_session is not None
+    runs = []
+    run = fast._run_context
+    fast._run_context = lambda t, h, c: runs.append(len(t)) or run(t, h, c)
+    ref = Reference(w, tokenizer_bytes)
+    words = ["pain", "the", "patient", "fever"]
+    long = " ".join(LINES[:12]) + " "
+    texts = [long[:n] for n in range(40, len(long), 7)]
+    texts += [long[:200], long[:120], long[:121], long[:60] + "\n" + long[:90]]  # back, then pasted
+    for text in texts:
+        got, want = fast.word_log10_probs(text, words), plain.word_log10_probs(text, words)
+        assert got == pytest.approx(want, abs=1e-5), text[-30:]
+    assert runs and max(runs) > 10  # the long catch-ups went through the context model
+    # The order above reuses states with more history than the window (as an LSTM may); from
+    # nothing cached, the context run gives the reference's uncached answer.
+    fast.forget()
+    ctx = long[:121][: long[:121].rfind(" ") + 1]
+    for _ in range(2):  # a context run, then its reuse
+        assert fast.word_log10_probs(long[:121], ["pain"])[0] == pytest.approx(
+            ref.word_log10(ref.context_ids(ctx), "pain"), abs=1e-4, rel=5e-5)
+
+
+def test_context_model_catches_up_in_one_call(pack, tmp_path):
+    fast = neural.NeuralLM.load(_with_context(pack[0], tmp_path / "ctx"))
+    calls = []
+    run = fast._run
+    fast._run = lambda t, h, c: calls.append(len(t)) or run(t, h, c)
+    fast.word_log10_probs(" ".join(LINES[:4]) + " ", ["pain"])
+    # One context run, one step for the context's last piece, then the word's pieces (batched).
+    assert len(calls) <= 1 + len(fast._pieces("pain"))
+
+
+def test_context_model_bad_files(pack, tmp_path):
+    errs = _errors()
+    d = _with_context(pack[0], tmp_path / "ctx")
+    tampered = _copy(d, tmp_path / "t1")
+    data = bytearray((tampered / "context.onnx").read_bytes())
+    data[len(data) // 2] ^= 1
+    (tampered / "context.onnx").write_bytes(bytes(data))
+    with pytest.raises(errs.PackError, match="context model file context.onnx does not match"):
+        neural.NeuralLM.load(tampered)
+
+    def rewrite(dst: Path, body: bytes) -> Path:
+        (dst / "context.onnx").write_bytes(body)
+        m = json.loads((dst / "manifest.json").read_text())
+        m["sha256"]["context.onnx"] = hashlib.sha256(body).hexdigest()
+        (dst / "manifest.json").write_text(json.dumps(m))
+        return dst
+
+    step = (d / "model.onnx").read_bytes()
+    with pytest.raises(errs.PackError, match="context model has inputs"):
+        neural.NeuralLM.load(rewrite(_copy(d, tmp_path / "t2"), step))
+    with pytest.raises(errs.PackError, match="context model file is not a loadable"):
+        neural.NeuralLM.load(rewrite(_copy(d, tmp_path / "t3"), b"\x08\x01garbage"))
+    # A context model of other weights: caught by the load-time check, not at a keystroke.
+    from keywise.train.context import context_model
+
+    vocab = json.loads((d / "manifest.json").read_text())["vocab_size"]
+    other = context_model(onnx.load_from_string(_model_bytes(vocab, _weights(vocab, seed=7)))).SerializeToString()
+    with pytest.raises(errs.PackError, match="does not give the step model's states"):
+        neural.NeuralLM.load(rewrite(_copy(d, tmp_path / "t4"), other))
+    missing = _copy(d, tmp_path / "t5")
+    (missing / "context.onnx").unlink()
+    with pytest.raises(errs.PackError, match="context model file is missing"):
+        neural.NeuralLM.load(missing)

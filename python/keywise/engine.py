@@ -155,12 +155,15 @@ class Engine:
 
     @contextlib.contextmanager
     def incognito(self) -> Iterator["Engine"]:
-        """Nothing typed inside the block is learned or stored (per thread, i.e. per field)."""
+        """Nothing typed inside the block is learned or stored (per thread, i.e. per field), and
+        nothing of it is kept after: the neural model's caches of the text are dropped on exit."""
         self._incognito.depth = getattr(self._incognito, "depth", 0) + 1
         try:
             yield self
         finally:
             self._incognito.depth -= 1
+            if self._incognito.depth == 0 and self._neural is not None:
+                self._neural.forget()  # type: ignore[attr-defined]
 
     def layout(self) -> dict[str, object]:
         """The keyboard geometry the decoder uses: keys with char, x, y (centres), w, h in key units."""

@@ -126,8 +126,11 @@ def _read_checked(directory: Path, name: Any, expected: Any, label: str) -> byte
 class NeuralLM:
     """One onnxruntime session and one tokenizer; not shared between engines."""
 
-    def __init__(self, session: Any, sp: Any, manifest: dict[str, Any], threads: int) -> None:
+    def __init__(self, session: Any, sp: Any, manifest: dict[str, Any], threads: int,
+                 context_session: Any = None) -> None:
         self._session = session
+        # The cell alone in a Scan (optional): runs of context pieces in one call, no output layer.
+        self._context_session = context_session
         self._sp = sp
         self.vocab_size = int(manifest["vocab_size"])
         self.hidden = int(manifest["hidden"])
@@ -204,6 +207,9 @@ class NeuralLM:
         model_name, tok_name = manifest.get("model"), manifest.get("tokenizer")
         model_bytes = _read_checked(directory, model_name, sums.get(model_name), "model")
         tok_bytes = _read_checked(directory, tok_name, sums.get(tok_name), "tokenizer")
+        context_name = manifest.get("context_model")
+        context_bytes = (None if context_name is None
+                         else _read_checked(directory, context_name, sums.get(context_name), "context model"))
 
         import onnxruntime as ort
         import sentencepiece as spm
@@ -230,7 +236,14 @@ class NeuralLM:
         except Exception:  # onnxruntime raises several unrelated exception types
             raise _pack_error("neural model file is not a loadable ONNX model") from None
         _check_signature(session, vocab, hidden)
-        lm = cls(session, sp, manifest, threads)
+        context_session = None
+        if context_bytes is not None:
+            try:
+                context_session = ort.InferenceSession(context_bytes, opts, providers=["CPUExecutionProvider"])
+            except Exception:
+                raise _pack_error("neural context model file is not a loadable ONNX model") from None
+            _check_context_signature(context_session, hidden)
+        lm = cls(session, sp, manifest, threads, context_session)
         lm._smoke_test()
         return lm
 
@@ -249,12 +262,46 @@ class NeuralLM:
         total = float(np.exp(lp.astype(np.float64)).sum())
         if not 0.98 < total < 1.02:
             raise _pack_error("neural model output is not a log-probability distribution")
+        if self._context_session is not None:
+            # Its states must be the step model's (the runtime mixes the two along the text).
+            toks = np.array([self.sep_id, (self.sep_id + 1) % self.vocab_size, self.sep_id], dtype=np.int64)
+            h2, c2 = h, c
+            for tok in toks[1:]:
+                _, h2, c2 = self._run(np.array([tok], dtype=np.int64), h2, c2)
+            try:
+                hs, cs = self._run_context(toks, self._zero, self._zero)
+            except Exception:
+                raise _pack_error("neural context model failed its load-time check run") from None
+            if (hs.shape != (3, 1, self.hidden) or cs.shape != (3, 1, self.hidden)
+                    or not np.allclose(hs[-1], h2, atol=1e-5) or not np.allclose(cs[-1], c2, atol=1e-5)):
+                raise _pack_error("neural context model does not give the step model's states")
+        self.steps_run = 0
+
+    def forget(self) -> None:
+        """Drop every cache built from text (piece ids, states, word scores): what an incognito
+        field typed is not kept after it ends. The next call runs its context again."""
+        with self._lock:
+            self._path_ids.clear()
+            self._path_states.clear()
+            self._epoch += 1
+            self._align_start = 0
+            self._word_cache.clear()
+            self._piece_cache.clear()
+            self._branches.clear()
+            self._branch_key = None
+            self._last_context = None
 
     # ---------------------------------------------------------------- model steps
     def _run(self, tokens: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lp, h2, c2 = self._session.run(None, {"tokens": tokens, "h": h, "c": c})
         self.steps_run += len(tokens)
         return lp, h2, c2
+
+    def _run_context(self, tokens: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """States [T, 1, H] after each of a run of pieces (one batch row), in one call."""
+        hs, cs = self._context_session.run(None, {"tokens": tokens, "h": h, "c": c})
+        self.steps_run += len(tokens)
+        return hs, cs
 
     def _context_state(self, ids: list[int]) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
         """(key, h, c, logprobs) after feeding ``ids``, reusing cached states where possible.
@@ -266,6 +313,8 @@ class NeuralLM:
         path = self._path_ids
         at_end = (self._epoch, len(path))
         skip, end = self._align(ids)
+        if end and self._path_states[end - 1][2] is None:
+            end -= 1  # a context run left no logprobs there: run that piece again
         branches = self._branches if self._branch_key == at_end and end == at_end[1] else {}
         if end:
             if end < len(path):
@@ -287,7 +336,15 @@ class NeuralLM:
             path.append(rest[taken])
             self._path_states.append((h, c, lp))
             taken += 1
-        for tok in rest[taken:]:
+        todo = rest[taken:]
+        if self._context_session is not None and len(todo) > 1:
+            # All but the last piece in one call; only the last needs its next-piece logprobs.
+            hs, cs = self._run_context(np.array(todo[:-1], dtype=np.int64), h, c)
+            for i, tok in enumerate(todo[:-1]):
+                path.append(tok)
+                self._path_states.append((hs[i], cs[i], None))
+            h, c, todo = hs[-1], cs[-1], todo[-1:]
+        for tok in todo:
             lp, h, c = self._run(np.array([tok], dtype=np.int64), h, c)
             path.append(tok)
             self._path_states.append((h, c, lp))
@@ -618,6 +675,19 @@ class NeuralLM:
             if len(out) == k:
                 break
         return out
+
+
+def _check_context_signature(session: Any, hidden: int) -> None:
+    ins = {x.name: x for x in session.get_inputs()}
+    outs = [x.name for x in session.get_outputs()]
+    if set(ins) != {"tokens", "h", "c"} or outs != ["hs", "cs"]:
+        raise _pack_error(f"neural context model has inputs {sorted(ins)} and outputs {outs}, "
+                          "expected tokens, h, c and hs, cs")
+    if ins["tokens"].type != "tensor(int64)" or len(ins["tokens"].shape) != 1:
+        raise _pack_error("neural context model tokens must be tensor(int64) of rank 1")
+    for name in ("h", "c"):
+        if ins[name].type != "tensor(float)" or len(ins[name].shape) != 2 or ins[name].shape[1] != hidden:
+            raise _pack_error(f"neural context model {name} must be tensor(float) of width {hidden}")
 
 
 def _check_signature(session: Any, vocab: int, hidden: int) -> None:

@@ -1,4 +1,4 @@
-"""``python -m keywise.train build|tune``: rebuild or tune the neural model (needs the train extra)."""
+"""``python -m keywise.train build|tune|measure|context|card``: rebuild or tune the neural model (needs the train extra)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     bn = sub.add_parser("bench", help="onnxruntime step latency of candidate model sizes")
     bn.add_argument("--vocab", type=int, default=8000)
     bn.add_argument("--repeats", type=int, default=300)
+    cx = sub.add_parser("context", help="derive context.onnx (the cell in a Scan) from model.onnx")
+    cx.add_argument("--out", default="models/en-clinical/neural")
     c = sub.add_parser("card", help="render TRAINING.md from the JSON records")
     c.add_argument("--out", default="models/en-clinical/neural")
     args = p.parse_args(argv)
@@ -73,6 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         from .bench import bench
 
         bench(args)
+    elif args.cmd == "context":
+        import json
+        from pathlib import Path
+
+        from .context import write_context_model
+
+        print(json.dumps(write_context_model(Path(args.out))))
     else:
         from pathlib import Path
 

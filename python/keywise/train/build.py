@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .context import write_context_model
 from .data import HELDOUT_FILE, HELDOUT_FRACTION, load_corpus, mixture_weights
 
 FORMAT = "keywise-neural"
@@ -325,6 +326,9 @@ def build(args) -> None:
         except (OSError, ValueError):
             pass
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    context = write_context_model(out)  # the cell in a Scan: catching up on text in one call
+    files[context["file"]] = context["sha256"]
+    sizes[context["file"]] = context["bytes"]
     record = {
         "command": args.command_line,
         "seed": args.seed,

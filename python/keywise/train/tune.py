@@ -88,7 +88,8 @@ def measure(args: Any) -> None:
     print("neural on " + json.dumps(on), flush=True)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = Path(args.out)
-    sizes = {p.name: p.stat().st_size for p in out.iterdir() if p.name in ("model.onnx", "tokenizer.model")}
+    sizes = {p.name: p.stat().st_size for p in out.iterdir()
+             if p.name in ("model.onnx", "context.onnx", "tokenizer.model")}
     record = {
         "command": args.command_line,
         "data": f"{path.relative_to(shared)} ({len(ppl_lines)} lines for perplexity, first {len(sub)} for KSR)",
@@ -103,7 +104,7 @@ def measure(args: Any) -> None:
         "ksr_k3_field_gain_points": round(on["ksr_k3_field"] - off["ksr_k3_field"], 2),
         "max_rss_mb": round(rss_mb, 1),
         "model_bytes": sizes,
-        "model_plus_tokenizer_mb": round(sum(sizes.values()) / 1e6, 2),
+        "model_files_mb": round(sum(sizes.values()) / 1e6, 2),  # step model, context model, tokenizer
         "load_average_at_end": [round(x, 2) for x in __import__("os").getloadavg()],
         "minutes": round((time.monotonic() - t0) / 60, 2),
     }
