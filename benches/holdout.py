@@ -75,15 +75,29 @@ def split(shared: Path, work: Path, hold: float = HOLD) -> dict[str, Path]:
     return out
 
 
-def pack_variant(pack: Path, dst: Path, update: dict[str, object]) -> Path:
-    """A copy of `pack` at `dst` (replaced if there) whose manifest has `update` applied."""
+def pack_variant(pack: Path, dst: Path, update: dict[str, object], link: bool = False) -> Path:
+    """A copy of `pack` at `dst` (replaced if there) whose manifest has `update` applied; with
+    `link`, the files other than the manifest are symbolic links to the originals."""
     if dst.exists():
         shutil.rmtree(dst)
-    shutil.copytree(pack, dst)
+    if link:
+        dst.mkdir(parents=True)
+        for f in pack.iterdir():
+            if f.name != "manifest.json":
+                (dst / f.name).symlink_to(f.resolve())
+        shutil.copyfile(pack / "manifest.json", dst / "manifest.json")
+    else:
+        shutil.copytree(pack, dst)
     man = json.loads((dst / "manifest.json").read_text())
     man.update(update)
     (dst / "manifest.json").write_text(json.dumps(man))
     return dst
+
+
+def decoder_variant(pack: Path, dst: Path, over: dict[str, object], link: bool = False) -> Path:
+    """`pack_variant` with the manifest's decoder parameters overridden by `over` (the rest kept)."""
+    man = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    return pack_variant(pack, dst, {"decoder": {**(man.get("decoder") or {}), **over}}, link)
 
 
 def _variant(work: Path, name: str, suffix: str, update: dict[str, object]) -> Path:
@@ -153,8 +167,9 @@ def ksr(name: str, over: dict[str, object], lines: int | None, work: Path, field
 def kebbie(name: str, decoder: dict[str, object], on: str, lines: int, work: Path) -> dict[str, object]:
     from keywise.eval import kebbie as KB
 
-    man = json.loads((work / "packs" / name / "manifest.json").read_text())
-    pack = _variant(work, name, "keb", {"decoder": {**(man.get("decoder") or {}), **decoder}} if decoder else {})
+    pack = work / "packs" / name
+    if decoder:
+        pack = decoder_variant(pack, work / "packs" / f"{name}.keb", decoder)
     held = paths(work)["held" if on == "notes" else "held_sgd"]
     summary = KB.run(KB.sentences(held, lines), seed=42, pack=str(pack), procs=1)["summary"]
     print(name, on, json.dumps(decoder), {k: v for k, v in summary.items() if not k.endswith("_n")})

@@ -30,6 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
 
+from keywise.eval.autocorrect import fbeta  # noqa: E402  (after the path set-up)
+
 _WORKER = """
 import json, os, sys
 for v in ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
@@ -77,7 +79,7 @@ def record(sentences: Path, pack: Path, log: Path, lines: int) -> None:
 def replay(log: Path, pack: Path, over: dict[str, object], reweight: float | None) -> dict[str, float]:
     from keywise.eval.kebbie import KeywiseCorrector
 
-    from benches.holdout import pack_variant
+    from benches.holdout import decoder_variant
 
     rows = [json.loads(line) for line in open(log, encoding="utf-8")]
     starts = [r for r in rows if not r["context"].strip()]
@@ -88,8 +90,7 @@ def replay(log: Path, pack: Path, over: dict[str, object], reweight: float | Non
     tmp = Path(tempfile.mkdtemp(prefix="keywise-replay-pack-"))
     try:
         if over:
-            man = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
-            pack = pack_variant(pack, tmp / "pack", {"decoder": {**(man.get("decoder") or {}), **over}})
+            pack = decoder_variant(pack, tmp / "pack", over)
         kc = KeywiseCorrector(str(pack))
         tp = fp = fn = 0.0
         w = 1.0
@@ -108,9 +109,7 @@ def replay(log: Path, pack: Path, over: dict[str, object], reweight: float | Non
         shutil.rmtree(tmp, ignore_errors=True)
     p = tp / (tp + fp) if tp + fp else 0.0
     rc = tp / (tp + fn) if tp + fn else 0.0
-    b2 = 0.9**2
-    f = (1 + b2) * p * rc / (b2 * p + rc) if p + rc else 0.0
-    return {"precision": p, "recall": rc, "fscore": f, "calls": len(rows), "lower_start_share": lower}
+    return {"precision": p, "recall": rc, "fscore": fbeta(p, rc, 0.9), "calls": len(rows), "lower_start_share": lower}
 
 
 def main(argv: list[str]) -> int:

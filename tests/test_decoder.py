@@ -294,17 +294,10 @@ def test_autocorrect_eval_counts(eng: keywise.Engine, tmp_path, capsys) -> None:
 
 def _with_decoder(tmp_path, over: dict[str, object]):  # type: ignore[no-untyped-def]
     """The shipped pack with decoder parameters overridden (files linked, manifest edited)."""
-    import json
-    from pathlib import Path
+    from benches.holdout import decoder_variant
 
-    src = Path(keywise.Engine.load(neural=False).path)
-    for f in src.iterdir():
-        if f.name != "manifest.json":
-            (tmp_path / f.name).symlink_to(f.resolve())
-    man = json.loads((src / "manifest.json").read_text())
-    man["decoder"] = {**(man.get("decoder") or {}), **over}
-    (tmp_path / "manifest.json").write_text(json.dumps(man))
-    return keywise.Engine.load(tmp_path, neural=False)
+    dst = decoder_variant(keywise.Engine.load(neural=False).path, tmp_path / "pack", over, link=True)
+    return keywise.Engine.load(dst, neural=False)
 
 
 def test_spelling_errors_by_sound_are_corrected_from_taps(eng: keywise.Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -382,3 +375,10 @@ def test_run_together_words_split_in_context(eng: keywise.Engine) -> None:
         w = text.split()[-1]
         r = eng.correction(text, taps_for(eng, w))
         assert r is not None and r[0].text == want and r[1], text
+
+
+def test_fbeta_is_the_one_formula_of_the_autocorrect_reports() -> None:
+    assert ac_eval.fbeta(0.5, 1.0, 0.9) == pytest.approx(1.81 * 0.5 / (0.81 * 0.5 + 1.0))
+    assert ac_eval.fbeta(0.0, 0.0) == 0.0
+    c = ac_eval.Counts(tp=3, fp=1, fn=2)
+    assert c.fbeta(0.9) == ac_eval.fbeta(0.75, 0.6, 0.9)

@@ -58,9 +58,14 @@ class Counts:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
 
     def fbeta(self, beta: float = 1.0) -> float:
-        p, r = self.precision, self.recall
-        b2 = beta * beta
-        return (1 + b2) * p * r / (b2 * p + r) if p + r else 0.0
+        return fbeta(self.precision, self.recall, beta)
+
+
+def fbeta(precision: float, recall: float, beta: float = 1.0) -> float:
+    """F-beta of a precision and a recall (0 when both are 0); kebbie's autocorrect F uses beta 0.9."""
+    b2 = beta * beta
+    p, r = precision, recall
+    return (1 + b2) * p * r / (b2 * p + r) if p + r else 0.0
 
 
 class Typist:

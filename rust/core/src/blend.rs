@@ -2,7 +2,7 @@
 //! and the pack's clinical abbreviation expansions (offered, never applied).
 
 use crate::decode::Tap;
-use crate::engine::{Engine, Suggestion, SuggestionKind};
+use crate::engine::{Cursor, Engine, Suggestion, SuggestionKind};
 use crate::error::Result;
 use crate::lexicon::flags;
 use crate::personal::UserModel;
@@ -73,14 +73,28 @@ impl Engine {
         decode: bool,
         out: &mut Vec<Suggestion>,
     ) -> Result<()> {
+        self.suggest_blended_at(text, &self.parse(text), taps, k, user, decode, out)
+    }
+
+    /// [`Self::suggest_blended`] with `text` already parsed into `cur`: the text is read once.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn suggest_blended_at(
+        &self,
+        text: &str,
+        cur: &Cursor<'_>,
+        taps: Option<&[Tap]>,
+        k: usize,
+        user: Option<&UserModel>,
+        decode: bool,
+        out: &mut Vec<Suggestion>,
+    ) -> Result<()> {
         let user = user.filter(|u| !u.is_empty());
         let pool = if user.is_some() { k.max(USER_POOL) } else { k };
         if decode {
-            self.suggest_with_taps(text, taps, pool, out)?;
+            self.suggest_with_taps_at(cur, taps, pool, out)?;
         } else {
-            self.suggest(text, pool, out)?;
+            self.suggest_at(cur, pool, out)?;
         }
-        let cur = self.parse(text);
         let mut expansions: Vec<Suggestion> = Vec::new();
         let before = &text[..text.len() - cur.partial.len()];
         let prev = user.map(|_| self.prev_words(before)).unwrap_or_default();

@@ -179,8 +179,18 @@ impl Engine {
         k: usize,
         out: &mut Vec<Suggestion>,
     ) -> Result<()> {
-        self.suggest(text, k, out)?;
-        let cur = self.parse(text);
+        self.suggest_with_taps_at(&self.parse(text), taps, k, out)
+    }
+
+    /// [`Self::suggest_with_taps`] at a parsed cursor.
+    pub(crate) fn suggest_with_taps_at(
+        &self,
+        cur: &Cursor<'_>,
+        taps: Option<&[Tap]>,
+        k: usize,
+        out: &mut Vec<Suggestion>,
+    ) -> Result<()> {
+        self.suggest_at(cur, k, out)?;
         let n_chars = cur.partial.chars().count();
         // Taps for the letters only of a word that goes on past a joiner ("x-"): read as typed.
         let taps = taps.filter(|t| t.len() >= n_chars || !cur.partial.ends_with(JOINERS));
@@ -208,7 +218,7 @@ impl Engine {
                 .decode(&vocab, cur.partial, taps, &lm, &opts, scratch, cands)?;
             let ln10 = std::f32::consts::LN_10;
             for c in cands.iter() {
-                let text = self.candidate_text(c.id, c.second, &cur);
+                let text = self.candidate_text(c.id, c.second, cur);
                 let literal =
                     c.second.is_none() && self.lexicon.key(c.id).starts_with(folded.as_str());
                 if let Some(existing) = out.iter_mut().find(|s| s.text == text) {

@@ -274,13 +274,22 @@ impl Engine {
         }
     }
 
+    /// The partial word at the cursor ("" after a space), as [`Self::parse`] splits it off,
+    /// without reading the words before it.
+    pub fn partial<'a>(&self, text: &'a str) -> &'a str {
+        let text = text::tail(text, MAX_CONTEXT_BYTES);
+        let partial = trailing_word(text);
+        if partial.is_empty() {
+            self.joined_partial(text)
+        } else {
+            partial
+        }
+    }
+
     /// Split the text before the cursor into the partial word and the LM state before it.
     pub fn parse<'a>(&self, text: &'a str) -> Cursor<'a> {
         let text = text::tail(text, MAX_CONTEXT_BYTES);
-        let mut partial = trailing_word(text);
-        if partial.is_empty() {
-            partial = self.joined_partial(text);
-        }
+        let partial = self.partial(text);
         let before = &text[..text.len() - partial.len()];
         // The start of the text is the start of a line, unless the tail cut it.
         let mut state = self.start_state(text.len() < MAX_CONTEXT_BYTES);
@@ -412,11 +421,20 @@ impl Engine {
 
     /// Top-`k` suggestions for the text before the cursor, appended to `out` (cleared first).
     pub fn suggest(&self, text: &str, k: usize, out: &mut Vec<Suggestion>) -> Result<()> {
+        self.suggest_at(&self.parse(text), k, out)
+    }
+
+    /// [`Self::suggest`] at a parsed cursor: callers that go on with the same text parse it once.
+    pub(crate) fn suggest_at(
+        &self,
+        cur: &Cursor<'_>,
+        k: usize,
+        out: &mut Vec<Suggestion>,
+    ) -> Result<()> {
         out.clear();
         if k == 0 || k > MAX_K {
             return Err(Error::InvalidInput(format!("k must be 1..={MAX_K}")));
         }
-        let cur = self.parse(text);
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
             text::fold_into(cur.partial, &mut s.folded);
@@ -434,7 +452,7 @@ impl Engine {
             self.rank(&cur.state, range, k, typed, s);
             for &(score, id) in s.scored.iter() {
                 out.push(Suggestion {
-                    text: self.surface(id, &cur),
+                    text: self.surface(id, cur),
                     score,
                     kind,
                 });

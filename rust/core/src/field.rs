@@ -117,7 +117,7 @@ impl Engine {
     /// Hash of the end of the text before the partial word of `text`, and that partial word.
     fn field_key<'a>(&self, text: &'a str) -> (u64, &'a str) {
         let text = text::tail(text, crate::engine::MAX_CONTEXT_BYTES);
-        let partial = self.parse(text).partial;
+        let partial = self.partial(text);
         let before = &text[..text.len() - partial.len()];
         (hash(text::tail(before, KEY_BYTES)), partial)
     }
@@ -140,11 +140,12 @@ impl Engine {
         let (before, partial) = self.field_key(text);
         field.sync(before, partial);
         let passed: Vec<&str> = field.passed_over(partial.len()).collect();
+        let cur = self.parse(text);
         if passed.is_empty() {
-            self.suggest_blended(text, taps, k, user, decode, out)?;
+            self.suggest_blended_at(text, &cur, taps, k, user, decode, out)?;
         } else {
             let pool = (k + passed.len()).min(MAX_K);
-            self.suggest_blended(text, taps, pool, user, decode, out)?;
+            self.suggest_blended_at(text, &cur, taps, pool, user, decode, out)?;
             // Choose the k best as the ranking does (probability times saving), show them by
             // probability; expansions keep the last slots, as in `suggest_blended`.
             let mut expansions: Vec<Suggestion> = Vec::new();
