@@ -831,3 +831,16 @@ def test_context_model_bad_files(pack, tmp_path):
     (missing / "context.onnx").unlink()
     with pytest.raises(errs.PackError, match="context model file is missing"):
         neural.NeuralLM.load(missing)
+
+
+def test_engine_sets_the_neural_threads(pack, tiny_pack, tmp_path):
+    import keywise
+
+    eng = _engine_with_tiny_neural(pack, tiny_pack, tmp_path)
+    assert eng._neural.threads == 1
+    two = keywise.Engine.load(eng.path, neural=True, neural_threads=2)
+    assert two._neural.threads == 2
+    assert two._neural._session.get_session_options().intra_op_num_threads == 2
+    for bad in (0, 65, 1.5, True, "2"):
+        with pytest.raises(keywise.InputError):
+            keywise.Engine.load(eng.path, neural_threads=bad)

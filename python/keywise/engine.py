@@ -58,6 +58,7 @@ class Engine:
         neural: bool | None = None,
         user_store: _native.UserStore | None = None,
         decoder: bool = True,
+        neural_threads: int = 1,
     ) -> "Engine":
         """Load the pack at `path` (default: the shipped pack).
 
@@ -65,14 +66,18 @@ class Engine:
         one warning when not), `True` insists on it, `False` never loads it. `user_store` mixes
         that user's learned words into the suggestions and receives what `learn()` learns.
         `decoder=False` turns off typo decoding in `suggest` (literal completions only).
+        `neural_threads`: onnxruntime's intra-op threads for the neural model (1 to 64; one
+        keeps a keystroke's latency steady on a phone-class CPU).
         """
+        if not isinstance(neural_threads, int) or isinstance(neural_threads, bool) or not 1 <= neural_threads <= 64:
+            raise InputError("neural_threads must be an integer from 1 to 64")
         p = Path(path) if path is not None else _default_pack()
         if not (p / "manifest.json").is_file():
             raise PackError(f"{p}: not a keywise model pack (no manifest.json)")
         native = _native.NativeEngine.load(p)
         model = None
         if neural is not False:
-            model = _load_neural(p, required=neural is True)
+            model = _load_neural(p, required=neural is True, threads=neural_threads)
         return cls(native, p, model, user_store, decoder)
 
     @property
@@ -198,7 +203,7 @@ def _clean(text: str, limit: int = 2048) -> str:
     return text
 
 
-def _load_neural(pack: Path, required: bool) -> object | None:
+def _load_neural(pack: Path, required: bool, threads: int = 1) -> object | None:
     d = pack / "neural"
     if not (d / "manifest.json").is_file() and not required:
         return None
@@ -210,7 +215,7 @@ def _load_neural(pack: Path, required: bool) -> object | None:
         warnings.warn(f"keywise: neural model disabled ({e.name} is not installed)", RuntimeWarning, stacklevel=3)
         return None
     try:
-        return NeuralLM.load(d)
+        return NeuralLM.load(d, threads=threads)
     except PackError:
         if required:
             raise
