@@ -844,3 +844,34 @@ def test_engine_sets_the_neural_threads(pack, tiny_pack, tmp_path):
     for bad in (0, 65, 1.5, True, "2"):
         with pytest.raises(keywise.InputError):
             keywise.Engine.load(eng.path, neural_threads=bad)
+
+
+def test_engine_falls_back_with_one_warning(pack, tiny_pack, tmp_path, monkeypatch):
+    """No neural model in the pack, no onnxruntime, a broken model: one warning and the n-gram
+    engine by default; `neural=True` raises PackError instead; `neural=False` stays silent."""
+    import sys
+    import warnings
+
+    import keywise
+
+    def load_warns(path, match):
+        with pytest.warns(RuntimeWarning, match=match) as got:
+            eng = keywise.Engine.load(path)
+        assert len(got) == 1 and not eng.neural
+        assert str(path) in str(got[0].message) or "not installed" in str(got[0].message)
+        with pytest.raises(keywise.PackError):
+            keywise.Engine.load(path, neural=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert not keywise.Engine.load(path, neural=False).neural
+
+    load_warns(tiny_pack, "has no neural model")
+    full = _engine_with_tiny_neural(pack, tiny_pack, tmp_path).path
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert keywise.Engine.load(full).neural  # present and loadable: no warning
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "onnxruntime", None)  # as on a machine without it
+        load_warns(full, "onnxruntime is not installed")
+    (full / "neural" / "model.onnx").write_bytes(b"not a model")
+    load_warns(full, "could not be loaded")

@@ -204,18 +204,23 @@ def _clean(text: str, limit: int = 2048) -> str:
 
 
 def _load_neural(pack: Path, required: bool, threads: int = 1) -> object | None:
+    """The pack's neural model; without one (or without onnxruntime / sentencepiece) None and
+    one warning, or PackError when it is `required`."""
     d = pack / "neural"
     if not (d / "manifest.json").is_file() and not required:
+        warnings.warn(f"keywise: the pack at {pack} has no neural model; using the n-gram model "
+                      "(Engine.load(neural=False) says so without this warning)", RuntimeWarning, stacklevel=3)
         return None
     try:
         from keywise.neural import NeuralLM
-    except ImportError as e:  # onnxruntime or sentencepiece missing
+
+        return NeuralLM.load(d, threads=threads)  # imports onnxruntime and sentencepiece
+    except ImportError as e:
         if required:
             raise PackError(f"the neural model needs onnxruntime and sentencepiece ({e.name} is missing)") from None
-        warnings.warn(f"keywise: neural model disabled ({e.name} is not installed)", RuntimeWarning, stacklevel=3)
+        warnings.warn(f"keywise: neural model disabled ({e.name} is not installed); using the n-gram model",
+                      RuntimeWarning, stacklevel=3)
         return None
-    try:
-        return NeuralLM.load(d, threads=threads)
     except PackError:
         if required:
             raise
