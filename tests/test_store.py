@@ -55,6 +55,39 @@ def test_learn_threshold_is_two_uses(engine: keywise.Engine, store: keywise.User
     assert "Started" not in words and "started" not in words
 
 
+def test_learning_settings_are_set_checked_and_kept(tiny_pack: Path, store: keywise.UserStore, store_path: Path) -> None:
+    assert store.config() == (2, 90.0)
+    store.configure(min_uses=1)
+    engine = keywise.Engine.load(tiny_pack, neural=False, user_store=store)
+    engine.learn("Started Quorbex today.")
+    assert store.knows("quorbex")  # one use is enough now
+    store.configure(half_life_days=float("inf"))
+    assert store.config() == (1, float("inf"))
+    for bad in ({"min_uses": 0}, {"min_uses": 1001}, {"min_uses": -3}, {"half_life_days": 0.0},
+                {"half_life_days": float("nan")}, {"half_life_days": -1.0}):
+        with pytest.raises(keywise.InputError):
+            store.configure(**bad)  # type: ignore[arg-type]
+    assert store.config() == (1, float("inf"))  # a refused change changes nothing
+    store.save()
+    assert keywise.UserStore.open(store_path, key=KEY).config() == (1, float("inf"))
+    store.configure(min_uses=3)  # raised again: the one-use word waits for more uses
+    assert not store.knows("quorbex")
+
+
+def test_name_policy_strict_or_list_only(tiny_pack: Path, tmp_path: Path) -> None:
+    learned = {}
+    for policy in ("strict", "list"):
+        st = keywise.UserStore.open(tmp_path / f"{policy}.kws", key=KEY)
+        st.configure(min_uses=1)
+        eng = keywise.Engine.load(tiny_pack, neural=False, user_store=st, phi_policy=policy)
+        eng.learn("Seen today by Dr. Quennell for the knee.")
+        learned[policy] = st.knows("quennell")
+    # After a title the strict policy takes the word for a name; the list-only one knows no such name.
+    assert learned == {"strict": False, "list": True}
+    with pytest.raises(keywise.InputError):
+        keywise.Engine.load(tiny_pack, neural=False, phi_policy="off")
+
+
 def test_learn_without_store_or_in_incognito_learns_nothing(
     tiny_pack: Path, engine: keywise.Engine, store: keywise.UserStore, store_path: Path
 ) -> None:

@@ -59,6 +59,7 @@ class Engine:
         user_store: _native.UserStore | None = None,
         decoder: bool = True,
         neural_threads: int = 1,
+        phi_policy: str = "strict",
     ) -> "Engine":
         """Load the pack at `path` (default: the shipped pack).
 
@@ -67,14 +68,16 @@ class Engine:
         that user's learned words into the suggestions and receives what `learn()` learns.
         `decoder=False` turns off typo decoding in `suggest` (literal completions only).
         `neural_threads`: onnxruntime's intra-op threads for the neural model (1 to 64; one
-        keeps a keystroke's latency steady on a phone-class CPU).
+        keeps a keystroke's latency steady on a phone-class CPU). `phi_policy`: how `learn`
+        recognises person names it must not learn: "strict" (the pack's names list, and names
+        from context: after "Mr.", "Dr." and other titles, after "name:") or "list" (the list only).
         """
         if not isinstance(neural_threads, int) or isinstance(neural_threads, bool) or not 1 <= neural_threads <= 64:
             raise InputError("neural_threads must be an integer from 1 to 64")
         p = Path(path) if path is not None else _default_pack()
         if not (p / "manifest.json").is_file():
             raise PackError(f"{p}: not a keywise model pack (no manifest.json)")
-        native = _native.NativeEngine.load(p)
+        native = _native.NativeEngine.load(p, phi_policy)
         model = None
         if neural is not False:
             model = _load_neural(p, required=neural is True, threads=neural_threads)

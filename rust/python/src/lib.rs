@@ -264,6 +264,28 @@ impl NativeUserStore {
     fn remove_shortcut(&self, abbrev: &str) -> PyResult<bool> {
         Ok(write_store(self)?.model_mut().remove_shortcut(abbrev))
     }
+    /// The learning settings kept in the store: `min_uses` (uses before a new word is offered)
+    /// and `half_life_days` (the forgetting curve; inf: never forget).
+    fn config(&self) -> PyResult<(u32, f64)> {
+        let cfg = read_store(self)?.model().config();
+        Ok((cfg.min_uses, cfg.half_life_days))
+    }
+    /// Change the learning settings (save to keep them). They apply to every word from then on:
+    /// a word is offered once its uses reach `min_uses`.
+    #[pyo3(signature = (min_uses = None, half_life_days = None))]
+    fn configure(&self, min_uses: Option<i64>, half_life_days: Option<f64>) -> PyResult<()> {
+        let mut guard = write_store(self)?;
+        let model = guard.model_mut();
+        let mut cfg = model.config();
+        if let Some(n) = min_uses {
+            cfg.min_uses = u32::try_from(n)
+                .map_err(|_| to_py(Error::InvalidInput("min_uses must be in 1..=1000".into())))?;
+        }
+        if let Some(h) = half_life_days {
+            cfg.half_life_days = h;
+        }
+        model.set_config(cfg).map_err(to_py)
+    }
     /// All shortcuts.
     fn shortcuts(&self) -> PyResult<Vec<(String, String)>> {
         Ok(read_store(self)?.model().shortcuts())
@@ -280,9 +302,21 @@ impl NativeUserStore {
 
 #[pymethods]
 impl NativeEngine {
-    /// Load and verify the pack in `path`.
+    /// Load and verify the pack in `path`. `phi_policy`: how `learn` recognises person names,
+    /// "strict" (the pack's names list and names from context: after a title, after "name:")
+    /// or "list" (the list only).
     #[staticmethod]
-    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+    #[pyo3(signature = (path, phi_policy = "strict"))]
+    fn load(py: Python<'_>, path: PathBuf, phi_policy: &str) -> PyResult<Self> {
+        let policy = match phi_policy {
+            "strict" => PhiPolicy::Strict,
+            "list" => PhiPolicy::ListOnly,
+            _ => {
+                return Err(to_py(Error::InvalidInput(
+                    "phi_policy must be \"strict\" or \"list\"".into(),
+                )))
+            }
+        };
         let (inner, phi) = py
             .detach(|| -> keywise_core::Result<_> {
                 let inner = keywise_core::pack::load(&path)?;
@@ -298,7 +332,7 @@ impl NativeEngine {
                     }
                     None => Vec::new(),
                 };
-                Ok((inner, PhiFilter::new(PhiPolicy::Strict, names)))
+                Ok((inner, PhiFilter::new(policy, names)))
             })
             .map_err(to_py)?;
         Ok(NativeEngine { inner, phi })
