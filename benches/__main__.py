@@ -643,9 +643,14 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps({"meta": meta, "results": results, **extra}, indent=1, default=str) + "\n"
     )
     if not args.no_plots:
-        plot(args.out, results, latencies)
-        if "speed" in extra:
-            plot_quality_size(args.out, results, extra["speed"])
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:  # the tables are written; say why the figures are not
+            print("benches: plots skipped (matplotlib is not installed: benches/setup.sh installs it)", file=sys.stderr)
+        else:
+            plot(args.out, results, latencies)
+            if "speed" in extra:
+                plot_quality_size(args.out, results, extra["speed"])
     print(f"benches: wrote {args.out / 'BENCHMARKS.md'}", file=sys.stderr)
     return 0
 

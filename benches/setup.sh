@@ -35,6 +35,10 @@ if [[ $apt == 1 ]]; then
             presage libpresage-dev libpresage1v5 libpresage-data
     fi
 fi
+# The report's plots (the package's `bench` extra).
+if ! python3 -c "import matplotlib" 2>/dev/null; then
+    python3 -m pip install -q "matplotlib>=3.8"
+fi
 
 if [[ $kebbie == 1 ]]; then
     venv="$cache/kebbie-venv"

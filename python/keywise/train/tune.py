@@ -12,7 +12,7 @@ from typing import Any
 from .data import HELDOUT_FILE, HELDOUT_FRACTION
 from .evaluate import aligned_word_scores, ksr_report, neural_predictor, perplexities, plain_predictor
 
-KSR_GRID = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
+KSR_GRID = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 1.0)
 
 
 def heldout_lines(shared: Path) -> list[str]:
