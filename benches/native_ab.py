@@ -8,7 +8,9 @@ The workload types the first `--n` lines of FILE letter by letter: at each keyst
 decoder on. Prints per build and call the smallest p50 / p99 over the repeats (the machine is
 shared), and a digest of every answer, text, score and kind (equal digests: same behaviour).
 
-To keep the build before a change: `cp python/keywise/_native.abi3.so /tmp/before.so`.
+To keep the build before a change: `cp python/keywise/_native.abi3.so /tmp/before.so`; to build
+an older revision: `git worktree add /tmp/kw-old REV && cargo build --release -p keywise-python
+--manifest-path /tmp/kw-old/Cargo.toml && cp /tmp/kw-old/target/release/lib_native.so /tmp/before.so`.
 Default FILE: ../shared/corpora/clinical/eval/aci_bench_notes.txt (measurement only).
 """
 
