@@ -1,6 +1,7 @@
 """Two builds of the native module on one workload: same answers? how fast each?
 
-    python -m benches.native_ab A.so B.so [--lines FILE] [--pack DIR] [--n 150] [--repeats 3]
+    python -m benches.native_ab A.so B.so [--a-python DIR] [--b-python DIR] [--lines FILE]
+                                [--pack DIR] [--n 150] [--repeats 3]
 
 Each build runs in its own process (the module cannot be loaded twice), interleaved A, B, A, B...
 The workload types the first `--n` lines of FILE letter by letter: at each keystroke one
@@ -8,9 +9,13 @@ The workload types the first `--n` lines of FILE letter by letter: at each keyst
 decoder on. Prints per build and call the smallest p50 / p99 over the repeats (the machine is
 shared), and a digest of every answer, text, score and kind (equal digests: same behaviour).
 
-To keep the build before a change: `cp python/keywise/_native.abi3.so /tmp/before.so`; to build
-an older revision: `git worktree add /tmp/kw-old REV && cargo build --release -p keywise-python
---manifest-path /tmp/kw-old/Cargo.toml && cp /tmp/kw-old/target/release/lib_native.so /tmp/before.so`.
+Each build runs with this tree's `python/keywise`, or with `--a-python` / `--b-python` (the
+`python/keywise` folder of the build's own revision, when the Python layer changed too). To keep
+the build before a change: `cp python/keywise/_native.abi3.so /tmp/before.so`; for an older
+revision: `git worktree add /tmp/kw-old REV && cargo build --release -p keywise-python
+--manifest-path /tmp/kw-old/Cargo.toml`, then `python -m benches.native_ab
+/tmp/kw-old/target/release/lib_native.so python/keywise/_native.abi3.so --a-python
+/tmp/kw-old/python/keywise`.
 Default FILE: ../shared/corpora/clinical/eval/aci_bench_notes.txt (measurement only).
 """
 
@@ -51,10 +56,10 @@ print(json.dumps({"digest": h.hexdigest()[:16], "calls": len(lat["field"]),
 """
 
 
-def _tree(so: Path, tmp: Path, name: str) -> Path:
-    """A copy of python/keywise with `so` as its native module."""
+def _tree(so: Path, py: Path, tmp: Path, name: str) -> Path:
+    """A copy of the package folder `py` with `so` as its native module."""
     dst = tmp / name
-    shutil.copytree(REPO / "python" / "keywise", dst / "keywise",
+    shutil.copytree(py, dst / "keywise",
                     ignore=shutil.ignore_patterns("_native*.so", "__pycache__"))
     shutil.copyfile(so, dst / "keywise" / "_native.abi3.so")
     return dst
@@ -65,6 +70,8 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m benches.native_ab")
     ap.add_argument("a", type=Path)
     ap.add_argument("b", type=Path)
+    ap.add_argument("--a-python", type=Path, default=REPO / "python" / "keywise")
+    ap.add_argument("--b-python", type=Path, default=REPO / "python" / "keywise")
     ap.add_argument("--lines", type=Path, default=shared / "corpora/clinical/eval/aci_bench_notes.txt")
     ap.add_argument("--pack", type=Path, default=REPO / "models" / "en-clinical")
     ap.add_argument("--n", type=int, default=150)
@@ -75,7 +82,7 @@ def main(argv: list[str]) -> int:
             print(f"no native module at {so}", file=sys.stderr)
             return 2
     with tempfile.TemporaryDirectory() as tmp:
-        trees = {"A": _tree(a.a, Path(tmp), "a"), "B": _tree(a.b, Path(tmp), "b")}
+        trees = {"A": _tree(a.a, a.a_python, Path(tmp), "a"), "B": _tree(a.b, a.b_python, Path(tmp), "b")}
         best: dict[str, dict] = {}
         for _ in range(a.repeats):
             for name, tree in trees.items():
