@@ -36,7 +36,7 @@ _WORKER = r"""
 import hashlib, json, sys, time
 sys.path.insert(0, sys.argv[1])
 import keywise
-from keywise.eval.ksr import read_lines
+from keywise.eval.ksr import percentile, read_lines
 lines = read_lines(sys.argv[2])[: int(sys.argv[4])]
 eng = keywise.Engine.load(sys.argv[3], neural=False)
 h = hashlib.sha256()
@@ -49,10 +49,8 @@ for line in lines:
         b = eng.suggest(ctx, 3); t3 = time.perf_counter_ns()
         lat["field"].append(t2 - t); lat["stateless"].append(t3 - t2)
         h.update(repr([(s.text, round(s.score, 5), s.kind) for s in a + b]).encode())
-def pct(xs, q):
-    xs = sorted(xs); return xs[min(len(xs) - 1, int(q * len(xs)))] / 1e3
 print(json.dumps({"digest": h.hexdigest()[:16], "calls": len(lat["field"]),
-                  **{f"{k}_{n}": pct(v, q) for k, v in lat.items() for n, q in (("p50", 0.5), ("p99", 0.99))}}))
+                  **{f"{k}_{n}": percentile(v, q) / 1e3 for k, v in lat.items() for n, q in (("p50", 50), ("p99", 99))}}))
 """
 
 

@@ -37,11 +37,6 @@ def samples(lines: list[str], n: int, seed: int) -> list[str]:
     return out
 
 
-def _pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(q * len(xs)))]
-
-
 def main(argv: list[str]) -> int:
     shared = Path(os.environ.get("KEYWISE_SHARED", REPO.parent / "shared"))
     ap = argparse.ArgumentParser(prog="python -m benches.neural_cold")
@@ -51,7 +46,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
     import keywise
-    from keywise.eval.ksr import read_lines
+    from keywise.eval.ksr import percentile, read_lines
 
     if not a.lines.is_file():
         print(f"no lines file at {a.lines}", file=sys.stderr)
@@ -86,8 +81,8 @@ def main(argv: list[str]) -> int:
           f"load average {os.getloadavg()[0]:.2f}")
     for name, xs in times.items():
         ms = [x * 1e3 for x in xs]
-        print(f"{name:>30}: p50 {_pct(ms, 0.5):.2f} ms  p99 {_pct(ms, 0.99):.2f} ms  max {max(ms):.2f} ms")
-    print(f"{'model rows, first call':>30}: p50 {_pct(rows, 0.5)}  max {max(rows)}")
+        print(f"{name:>30}: p50 {percentile(ms, 50):.2f} ms  p99 {percentile(ms, 99):.2f} ms  max {max(ms):.2f} ms")
+    print(f"{'model rows, first call':>30}: p50 {percentile(rows, 50):g}  max {max(rows)}")
     return 0
 
 

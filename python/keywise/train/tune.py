@@ -88,8 +88,9 @@ def measure(args: Any) -> None:
     print("neural on " + json.dumps(on), flush=True)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = Path(args.out)
-    sizes = {p.name: p.stat().st_size for p in out.iterdir()
-             if p.name in ("model.onnx", "context.onnx", "tokenizer.model")}
+    manifest = json.loads((out / "manifest.json").read_text())
+    names = [manifest[key] for key in ("model", "context_model", "tokenizer") if manifest.get(key)]
+    sizes = {name: (out / name).stat().st_size for name in names}
     record = {
         "command": args.command_line,
         "data": f"{path.relative_to(shared)} ({len(ppl_lines)} lines for perplexity, first {len(sub)} for KSR)",

@@ -116,10 +116,7 @@ impl Drop for FieldMemory {
 impl Engine {
     /// Hash of the end of the text before the partial word of `text`, and that partial word.
     fn field_key<'a>(&self, text: &'a str) -> (u64, &'a str) {
-        let text = text::tail(text, crate::engine::MAX_CONTEXT_BYTES);
-        let partial = self.partial(text);
-        let before = &text[..text.len() - partial.len()];
-        (hash(text::tail(before, KEY_BYTES)), partial)
+        key_of(text, self.partial(text))
     }
 
     /// [`Engine::suggest_blended`] for a text field: the words `field` showed earlier for the
@@ -137,10 +134,10 @@ impl Engine {
         record: bool,
         out: &mut Vec<Suggestion>,
     ) -> Result<()> {
-        let (before, partial) = self.field_key(text);
+        let cur = self.parse(text);
+        let (before, partial) = key_of(text, cur.partial);
         field.sync(before, partial);
         let passed: Vec<&str> = field.passed_over(partial.len()).collect();
-        let cur = self.parse(text);
         if passed.is_empty() {
             self.suggest_blended_at(text, &cur, taps, k, user, decode, out)?;
         } else {
@@ -181,4 +178,11 @@ impl Engine {
         field.sync(before, partial);
         field.record(partial, shown);
     }
+}
+
+/// [`Engine::field_key`] for a partial word already split off `text` (a suffix of it).
+fn key_of<'a>(text: &str, partial: &'a str) -> (u64, &'a str) {
+    let text = text::tail(text, crate::engine::MAX_CONTEXT_BYTES);
+    let before = &text[..text.len() - partial.len()];
+    (hash(text::tail(before, KEY_BYTES)), partial)
 }

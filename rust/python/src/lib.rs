@@ -278,8 +278,7 @@ impl NativeUserStore {
         let model = guard.model_mut();
         let mut cfg = model.config();
         if let Some(n) = min_uses {
-            cfg.min_uses = u32::try_from(n)
-                .map_err(|_| to_py(Error::InvalidInput("min_uses must be in 1..=1000".into())))?;
+            cfg.min_uses = u32::try_from(n).unwrap_or(0); // out of range: refused by set_config
         }
         if let Some(h) = half_life_days {
             cfg.half_life_days = h;
