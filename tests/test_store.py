@@ -188,6 +188,34 @@ def test_add_rejects_bad_words_clearly(store: keywise.UserStore, bad: str) -> No
         assert bad not in str(ei.value)
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.add("lone\ud800surrogate"),
+        lambda s: s.add(42),
+        lambda s: s.forget("lone\udfffsurrogate"),
+        lambda s: s.knows(b"bytes"),
+        lambda s: s.set_shortcut("sob", "short\ud800ness"),
+        lambda s: s.set_shortcut(None, "x"),
+        lambda s: s.remove_shortcut("\ud800"),
+    ],
+)
+def test_store_arguments_that_are_not_text_are_input_errors(store: keywise.UserStore, call) -> None:
+    # pyo3 alone raises UnicodeEncodeError (quoting the character) or TypeError here.
+    with pytest.raises(keywise.InputError) as ei:
+        call(store)
+    assert str(ei.value).split()[0] in {"word", "abbrev", "expansion"}
+    assert "\ud800" not in str(ei.value) and "\udfff" not in str(ei.value)
+    assert store.words() == {} and store.shortcuts() == []
+
+
+def test_passphrase_that_is_not_text_is_an_input_error(store_path: Path) -> None:
+    for bad in ("pass\ud800word", 1234):
+        with pytest.raises(keywise.InputError):
+            keywise.UserStore.open(store_path, passphrase=bad)
+    assert not store_path.exists()
+
+
 def test_export_and_import_plain_and_dic(store: keywise.UserStore, tmp_path: Path) -> None:
     for w in ["Zorbitrex", "quenzaril", "MRIx", "Lévothyrox"]:
         store.add(w)

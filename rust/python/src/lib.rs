@@ -15,6 +15,7 @@ use keywise_core::error::Error;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 
 create_exception!(
     _native,
@@ -35,21 +36,36 @@ create_exception!(
     "Encrypted data failed authentication: wrong key or tampered file."
 );
 
-fn input_error(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    py.import("keywise.errors")?.getattr("InputError")
+/// keywise.InputError (a ValueError) with `msg`; a plain ValueError if the module is missing.
+fn input_error(py: Python<'_>, msg: String) -> PyErr {
+    match py
+        .import("keywise.errors")
+        .and_then(|m| m.getattr("InputError"))
+    {
+        Ok(cls) => PyErr::from_type(cls.cast_into().expect("InputError is a type"), msg),
+        Err(_) => PyValueError::new_err(msg),
+    }
 }
 
 /// Map a core error to the Python exception hierarchy (messages carry no user text).
 pub fn to_py(err: Error) -> PyErr {
     let msg = err.to_string();
     match err.root() {
-        Error::InvalidInput(_) => Python::attach(|py| match input_error(py) {
-            Ok(cls) => PyErr::from_type(cls.cast_into().expect("InputError is a type"), msg),
-            Err(_) => PyValueError::new_err(msg),
-        }),
+        Error::InvalidInput(_) => Python::attach(|py| input_error(py, msg)),
         Error::Integrity(_) => IntegrityError::new_err(msg),
         _ => PackError::new_err(msg),
     }
+}
+
+/// A str argument the user typed, as UTF-8: a non-str or a lone surrogate (which cannot be
+/// UTF-8) gives InputError naming the argument, not pyo3's TypeError / UnicodeEncodeError
+/// quoting the offending character.
+fn text_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
+    let bad = |what: &str| input_error(obj.py(), format!("{name} {what}"));
+    let s = obj.cast::<PyString>().map_err(|_| bad("must be a str"))?;
+    s.to_str()
+        .map(str::to_owned)
+        .map_err(|_| bad("is not valid Unicode text (lone surrogate)"))
 }
 
 /// One suggestion.
@@ -187,8 +203,9 @@ impl NativeUserStore {
         py: Python<'_>,
         path: PathBuf,
         key: Option<Vec<u8>>,
-        passphrase: Option<String>,
+        passphrase: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let passphrase = passphrase.map(|p| text_arg(&p, "passphrase")).transpose()?;
         let k = match (key, passphrase) {
             (Some(mut k), None) => {
                 let raw: Result<[u8; 32], _> = k.as_slice().try_into();
@@ -222,12 +239,17 @@ impl NativeUserStore {
             .collect())
     }
     /// Add a word now (a medical term the pack lacks).
-    fn add(&self, word: &str) -> PyResult<()> {
-        write_store(self)?.model_mut().add_word(word).map_err(to_py)
+    fn add(&self, word: &Bound<'_, PyAny>) -> PyResult<()> {
+        let word = text_arg(word, "word")?;
+        write_store(self)?
+            .model_mut()
+            .add_word(&word)
+            .map_err(to_py)
     }
     /// Forget a word and its n-grams; True if it was known.
-    fn forget(&self, word: &str) -> PyResult<bool> {
-        Ok(write_store(self)?.model_mut().forget(word))
+    fn forget(&self, word: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let word = text_arg(word, "word")?;
+        Ok(write_store(self)?.model_mut().forget(&word))
     }
     /// Forget everything (save to make it permanent).
     fn wipe(&self) -> PyResult<()> {
@@ -235,8 +257,9 @@ impl NativeUserStore {
         Ok(())
     }
     /// Does the user's dictionary hold this word?
-    fn knows(&self, word: &str) -> PyResult<bool> {
-        Ok(read_store(self)?.model().knows(word))
+    fn knows(&self, word: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let word = text_arg(word, "word")?;
+        Ok(read_store(self)?.model().knows(&word))
     }
     /// Export the learned words as plain text (`dic=False`) or Hunspell .dic.
     #[pyo3(signature = (path, dic = false))]
@@ -254,15 +277,24 @@ impl NativeUserStore {
             .map_err(to_py)
     }
     /// Define a shortcut ("sob" -> "shortness of breath").
-    fn set_shortcut(&self, abbrev: &str, expansion: &str) -> PyResult<()> {
+    fn set_shortcut(
+        &self,
+        abbrev: &Bound<'_, PyAny>,
+        expansion: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let (abbrev, expansion) = (
+            text_arg(abbrev, "abbrev")?,
+            text_arg(expansion, "expansion")?,
+        );
         write_store(self)?
             .model_mut()
-            .set_shortcut(abbrev, expansion)
+            .set_shortcut(&abbrev, &expansion)
             .map_err(to_py)
     }
     /// Remove a shortcut; True if it existed.
-    fn remove_shortcut(&self, abbrev: &str) -> PyResult<bool> {
-        Ok(write_store(self)?.model_mut().remove_shortcut(abbrev))
+    fn remove_shortcut(&self, abbrev: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let abbrev = text_arg(abbrev, "abbrev")?;
+        Ok(write_store(self)?.model_mut().remove_shortcut(&abbrev))
     }
     /// The learning settings kept in the store: `min_uses` (uses before a new word is offered)
     /// and `half_life_days` (the forgetting curve; inf: never forget).
