@@ -190,6 +190,11 @@ def test_sentence_start_is_capitalised(eng: keywise.Engine) -> None:
     assert eng.correction("he ", level="off") is None
 
 
+def test_unknown_level_is_an_input_error(eng: keywise.Engine) -> None:
+    with pytest.raises(keywise.InputError):
+        eng.correction("he ", level="maximum")
+
+
 @pytest.mark.parametrize("level", LEVELS)
 def test_lookalike_drugs_never_switched(eng: keywise.Engine, level: str) -> None:
     checked = 0

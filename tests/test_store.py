@@ -63,7 +63,7 @@ def test_learning_settings_are_set_checked_and_kept(tiny_pack: Path, store: keyw
     assert store.knows("quorbex")  # one use is enough now
     store.configure(half_life_days=float("inf"))
     assert store.config() == (1, float("inf"))
-    for bad in ({"min_uses": 0}, {"min_uses": 1001}, {"min_uses": -3}, {"half_life_days": 0.0},
+    for bad in ({"min_uses": 0}, {"min_uses": 1001}, {"min_uses": -3}, {"min_uses": 10**30}, {"half_life_days": 0.0},
                 {"half_life_days": float("nan")}, {"half_life_days": -1.0}):
         with pytest.raises(keywise.InputError):
             store.configure(**bad)  # type: ignore[arg-type]
@@ -335,10 +335,11 @@ def test_passphrase_store(store_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{}, {"key": b"short"}, {"key": bytes(33)}, {"passphrase": ""}, {"key": KEY, "passphrase": "x"}],
+    [{}, {"key": b"short"}, {"key": bytes(33)}, {"key": "k" * 32}, {"passphrase": ""},
+     {"key": KEY, "passphrase": "x"}],
 )
 def test_open_rejects_bad_keys(store_path: Path, kwargs: dict[str, object]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(keywise.InputError):
         keywise.UserStore.open(store_path, **kwargs)
     assert not store_path.exists()
 

@@ -187,9 +187,12 @@ fn level_of(level: &str) -> PyResult<Level> {
         "normal" => Level::Normal,
         "aggressive" => Level::Aggressive,
         _ => {
-            return Err(PyValueError::new_err(
-                "level must be off, conservative, normal or aggressive",
-            ))
+            return Err(Python::attach(|py| {
+                input_error(
+                    py,
+                    "level must be off, conservative, normal or aggressive".into(),
+                )
+            }))
         }
     })
 }
@@ -202,22 +205,25 @@ impl NativeUserStore {
     fn open(
         py: Python<'_>,
         path: PathBuf,
-        key: Option<Vec<u8>>,
+        key: Option<Bound<'_, PyAny>>,
         passphrase: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let key_error = || input_error(py, "key must be exactly 32 bytes".into());
+        let key = key
+            .map(|k| k.extract::<Vec<u8>>().map_err(|_| key_error()))
+            .transpose()?;
         let passphrase = passphrase.map(|p| text_arg(&p, "passphrase")).transpose()?;
         let k = match (key, passphrase) {
             (Some(mut k), None) => {
                 let raw: Result<[u8; 32], _> = k.as_slice().try_into();
                 k.zeroize();
-                StoreKey::Raw(
-                    raw.map_err(|_| PyValueError::new_err("key must be exactly 32 bytes"))?,
-                )
+                StoreKey::Raw(raw.map_err(|_| key_error())?)
             }
             (None, Some(p)) if !p.is_empty() => StoreKey::Passphrase(p),
             _ => {
-                return Err(PyValueError::new_err(
-                    "give exactly one of key (32 bytes) or a non-empty passphrase",
+                return Err(input_error(
+                    py,
+                    "give exactly one of key (32 bytes) or a non-empty passphrase".into(),
                 ))
             }
         };
@@ -305,7 +311,13 @@ impl NativeUserStore {
     /// Change the learning settings (save to keep them). They apply to every word from then on:
     /// a word is offered once its uses reach `min_uses`.
     #[pyo3(signature = (min_uses = None, half_life_days = None))]
-    fn configure(&self, min_uses: Option<i64>, half_life_days: Option<f64>) -> PyResult<()> {
+    fn configure(
+        &self,
+        min_uses: Option<Bound<'_, PyAny>>,
+        half_life_days: Option<f64>,
+    ) -> PyResult<()> {
+        // Not an int that fits in i64 (10**30, "2"): out of range, which set_config refuses.
+        let min_uses = min_uses.map(|n| n.extract::<i64>().unwrap_or(-1));
         let mut guard = write_store(self)?;
         let model = guard.model_mut();
         let mut cfg = model.config();
