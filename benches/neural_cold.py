@@ -7,7 +7,9 @@ word boundary past 300 characters (the neural context window) and ending in a sp
 model's caches are dropped first (`NeuralLM.forget`, as on leaving incognito), so the call runs
 the whole window; the next keystroke (one letter) is timed after it, and the same first call with
 the neural model off, in the same run. With the pack's context model (context.onnx), the
-same calls also run one step call per piece, interleaved. Prints p50 / p99 / max and the model rows run per call.
+same calls also run one step call per piece, interleaved. Then the same field opened with
+`Field.focus(text)`, as an embedder does on focus: the focus call, and the first suggest after it.
+Prints p50 / p99 / max and the model rows run per call.
 
 Default FILE: ../shared/corpora/clinical/eval/aci_bench_notes.txt (measurement only).
 """
@@ -76,6 +78,11 @@ def main(argv: list[str]) -> int:
             rows.append(lm.steps_run - before)
             timed(f"next keystroke, {label}", lambda: field.suggest(text + "p", 3))
         lm._context_session = scan
+        # The embedder calls Field.focus(text) when the field opens: the catch-up moves there.
+        lm.forget()
+        field = on.field()
+        timed("focus(text), context model", lambda: field.focus(text))
+        timed("first call after focus", lambda: field.suggest(text, 3))
         timed("first call, neural off", lambda: off.field().suggest(text, 3))
     print(f"{len(texts)} prefilled fields from {a.lines.name} (seed {a.seed}), one thread, "
           f"load average {os.getloadavg()[0]:.2f}")

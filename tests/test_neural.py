@@ -18,6 +18,7 @@ spm = pytest.importorskip("sentencepiece")
 
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
+import keywise  # noqa: E402
 from keywise import neural  # noqa: E402
 
 HIDDEN = 8
@@ -749,6 +750,37 @@ def test_incognito_leaves_no_neural_cache_of_its_text(pack, tiny_pack, tmp_path)
     after = [(s.text, s.score) for s in eng.suggest(text, 3)]
     assert [t for t, _ in after] == [t for t, _ in before]
     assert [v for _, v in after] == pytest.approx([v for _, v in before], abs=1e-9)
+
+
+def test_field_focus_reads_the_prefilled_text_before_the_first_keystroke(pack, tiny_pack, tmp_path):
+    eng = _engine_with_tiny_neural(pack, tiny_pack, tmp_path)
+    lm = eng._neural
+    text = "Chief complaint: chest pain. The patient denies fever and reports "
+    cold = [(s.text, s.score) for s in eng.field().suggest(text, 3)]
+    lm.forget()
+    field = eng.field()
+    field.focus(text)
+    read = lm.steps_run
+    assert read > 0 and lm._path_ids  # the context was run at focus
+    primed = [(s.text, s.score) for s in field.suggest(text, 3)]
+    # The first keystroke only scores the pool's words: no row of the context is run again.
+    context_rows = len(lm._encode_context(*lm._split(text)[:2]))
+    assert lm.steps_run - read < context_rows
+    assert [t for t, _ in primed] == [t for t, _ in cold]
+    assert [v for _, v in primed] == pytest.approx([v for _, v in cold], abs=1e-6)
+    field.focus("")  # nothing to read; the field forgets what it showed
+    assert [s.text for s in field.suggest(text, 3)] == [t for t, _ in cold]
+    with pytest.raises(keywise.InputError):
+        field.focus(None)  # type: ignore[arg-type]
+
+
+def test_forget_context_drops_the_neural_caches(pack, tiny_pack, tmp_path):
+    eng = _engine_with_tiny_neural(pack, tiny_pack, tmp_path)
+    eng.suggest("The patient denies ", 3)
+    assert eng._neural._path_ids
+    eng.forget_context()
+    assert not eng._neural._path_ids and not eng._neural._word_cache
+    keywise.Engine.load(tiny_pack, neural=False).forget_context()  # nothing to drop: no error
 
 
 # ---------------------------------------------------------------- the context model (cell in a Scan)

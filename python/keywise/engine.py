@@ -23,6 +23,7 @@ _MAX_K = 64
 # scored, so a wider pool costs little (held-out notes, `python -m benches.neural_depth --grid
 # 12:3,16:3,20:3`: KSR 65.35 / 65.47 / 65.51, model rows per call 4.07 / 4.12 / 4.22).
 _NEURAL_POOL = 16
+_NEURAL_WINDOW = 300  # characters of context the neural model reads (its MAX_CONTEXT_CHARS)
 
 
 def _default_pack() -> Path:
@@ -120,7 +121,7 @@ class Engine:
         if len(pool) <= 1 or any(s.kind == "shortcut" for s in pool):
             out = pool[:k]
         else:
-            out = self._neural.rerank(text[-300:], pool, k)  # type: ignore[attr-defined]
+            out = self._neural.rerank(text[-_NEURAL_WINDOW:], pool, k)  # type: ignore[attr-defined]
         if field is not None:
             self._native.record_shown(text, [s.text for s in out], field)
         return out
@@ -170,8 +171,16 @@ class Engine:
             yield self
         finally:
             self._incognito.depth -= 1
-            if self._incognito.depth == 0 and self._neural is not None:
-                self._neural.forget()  # type: ignore[attr-defined]
+            if self._incognito.depth == 0:
+                self.forget_context()
+
+    def forget_context(self) -> None:
+        """Drop every in-memory cache built from typed text (the neural model's states, piece ids
+        and word scores); the next call reads its context again. The outermost incognito block
+        calls it as it ends; an embedder whose private session spans threads or requests (the
+        demo's incognito switch) calls it when that session ends."""
+        if self._neural is not None:
+            self._neural.forget()  # type: ignore[attr-defined]
 
     def layout(self) -> dict[str, object]:
         """The keyboard geometry the decoder uses: keys with char, x, y (centres), w, h in key units."""
@@ -261,3 +270,13 @@ class Field:
     def clear(self) -> None:
         """Forget what the field showed (the text was replaced, the field lost focus)."""
         self._native.clear()
+
+    def focus(self, text: str = "") -> None:
+        """The field got focus (or its text was replaced) with `text` before the cursor, as a
+        keyboard learns when its input view starts: forget what it showed, and read `text` now so
+        that the first keystroke does not pay for a long prefilled context (the neural model's
+        catch-up: a few milliseconds, once per field; `python -m benches.neural_cold`)."""
+        text = _check_text(text)
+        self._native.clear()
+        if self.engine._neural is not None and text:
+            self.engine._neural.prime(text[-_NEURAL_WINDOW:])  # type: ignore[attr-defined]

@@ -291,6 +291,15 @@ class NeuralLM:
             self._branch_key = None
             self._last_context = None
 
+    def prime(self, text: str) -> None:
+        """Read ``text`` now as the context of the calls to come: a field that opens with text in
+        it pays for reading that text here (the catch-up, once) rather than on its first keystroke."""
+        if not isinstance(text, str):
+            raise _input_error("text must be a string")
+        with self._lock:
+            context, truncated, _ = self._split(text)
+            self._context_state(self._encode_context(context, truncated))
+
     # ---------------------------------------------------------------- model steps
     def _run(self, tokens: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lp, h2, c2 = self._session.run(None, {"tokens": tokens, "h": h, "c": c})

@@ -301,6 +301,32 @@ def test_incognito_flag(client: Client, live: Any) -> None:
     assert client.json("POST", "/api/incognito", {"on": False})[1]["incognito"] is False
 
 
+@pytest.mark.parametrize("forgets", [True, False])
+def test_incognito_drops_engine_caches_once_when_it_ends(forgets: bool) -> None:
+    import contextlib
+
+    calls: list[str] = []
+
+    class IncognitoEngine(SuggestOnlyEngine):
+        @contextlib.contextmanager
+        def incognito(self) -> Iterator[None]:
+            calls.append("enter")
+            yield
+            calls.append("exit")  # a real engine drops its caches of the text here
+
+    if forgets:
+        IncognitoEngine.forget_context = lambda self: calls.append("forget")  # type: ignore[attr-defined]
+    ea = app_mod.EngineAdapter(IncognitoEngine(), None)
+    ea.set_incognito(True)
+    for text in ("The pat", "The pati", "The patie"):
+        ea.suggest(text, None)
+    ea.set_incognito(False)
+    ea.suggest("The patient ", None)
+    # With forget_context: once, at the end (each keystroke keeps the engine's caches of the
+    # text before it); without it, an incognito block around each call.
+    assert calls == (["forget"] if forgets else ["enter", "exit"] * 3)
+
+
 def test_layout_normalisation() -> None:
     raw = {"name": "qwerty", "keys": [
         {"label": c, "x": i * 10.0, "y": 0, "w": 10, "h": 15} for i, c in enumerate("qwertyuiopasdfghjklzxcvbnm")

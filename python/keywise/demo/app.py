@@ -153,6 +153,12 @@ class EngineAdapter:
             "engine_incognito": callable(getattr(engine, "incognito", None)),
             "store": store is not None,
         }
+        # With forget_context the engine's caches of incognito text are dropped once, when the
+        # switch goes off; without it each call runs in its own incognito block, which drops
+        # them after every keystroke (every keystroke then reads its whole context again).
+        self._forget_context = getattr(engine, "forget_context", None)
+        if not callable(self._forget_context):
+            self._forget_context = None
 
     @staticmethod
     def _probe(call: Callable[[], Any]) -> bool:
@@ -164,9 +170,14 @@ class EngineAdapter:
             return False
         return True
 
+    def set_incognito(self, on: bool) -> None:
+        if self.incognito and not on and self._forget_context is not None:
+            self._forget_context()
+        self.incognito = on
+
     @contextlib.contextmanager
     def _scope(self) -> Iterator[None]:
-        if self.incognito and self.caps["engine_incognito"]:
+        if self.incognito and self.caps["engine_incognito"] and self._forget_context is None:
             with self.engine.incognito():
                 yield
         else:
@@ -462,7 +473,7 @@ def create_app(engine: Any, store: Any | None = None, *, token: str, port: int) 
         on = d.get("on")
         if not isinstance(on, bool):
             raise BadRequest("'on' must be true or false")
-        ea.incognito = on
+        ea.set_incognito(on)
         return {"incognito": on}
 
     def words(_: dict[str, Any]) -> dict[str, Any]:
