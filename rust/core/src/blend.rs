@@ -114,14 +114,18 @@ impl Engine {
                 SuggestionKind::Completion
             };
             let ctx = self.context(&cur.state);
+            // Each word folded once (comparing pairs folded 2 x pool x candidates strings).
+            let mut keys: Vec<String> = out.iter().map(|s| text::fold(&s.text)).collect();
             for (word, pu) in q.candidates(cur.partial, pool) {
-                if out.iter().any(|s| text::fold(&s.text) == text::fold(&word)) {
+                let key = text::fold(&word);
+                if keys.contains(&key) {
                     continue;
                 }
                 let base = self
                     .lexicon
-                    .id(&text::fold(&word))
+                    .id(&key)
                     .map_or(-12.0, |id| self.log10_prob(&ctx, id));
+                keys.push(key);
                 out.push(Suggestion {
                     text: word,
                     score: mix(base, Some(pu)),
