@@ -179,7 +179,9 @@ def test_eight_threads_match_single_thread(eng: Engine, tmp_path: Path) -> None:
 @given(st.lists(st.sampled_from(list("patiendshc ")), min_size=1, max_size=40).map("".join), text)
 def test_field_never_repeats_within_a_word_and_survives_any_text(eng: Engine, typed: str, junk: str) -> None:
     # Typed letter by letter: within one word, no strip repeats a word an earlier strip of that
-    # word (or the next-word strip before it) showed; and junk in between never breaks the field.
+    # word (or the next-word strip before it) showed, unless no other word is left (then the
+    # typed-past words come back instead of an empty strip); and junk in between never breaks
+    # the field.
     field = eng.field()
     shown: set[str] = set()
     for i in range(len(typed) + 1):
@@ -187,7 +189,8 @@ def test_field_never_repeats_within_a_word_and_survives_any_text(eng: Engine, ty
         if ctx.endswith(" "):
             shown = set()
         got = {s.text.lower() for s in field.suggest(ctx, k=3)}
-        assert not got & shown, (ctx, got, shown)
+        if got & shown:
+            assert got <= shown and {s.text.lower() for s in eng.suggest(ctx, k=64)} <= shown, (ctx, got, shown)
         shown |= got
     assert len(field.suggest(junk, k=5)) <= 5
     try:

@@ -110,6 +110,27 @@ def test_learn_without_store_or_in_incognito_learns_nothing(
     assert len(store_path.read_bytes()) == len(before)  # nothing new stored
 
 
+def test_incognito_field_learns_nothing_and_a_normal_field_does(
+    engine: keywise.Engine, store: keywise.UserStore, store_path: Path
+) -> None:
+    with engine.field(incognito=True) as private:
+        assert private.incognito
+        assert private.learn("Quenzaril Quenzaril Quenzaril") == 0
+        assert "Quenzaril" not in texts(private.suggest("Started quen"))
+        with pytest.raises(keywise.InputError):
+            private.learn(None)  # type: ignore[arg-type]
+    store.save()
+    assert not store.knows("quenzaril") and store.words() == {}
+    assert not keywise.UserStore.open(store_path, key=KEY).knows("quenzaril")
+    # Control: the same text in a normal field of the same engine is learned.
+    with engine.field() as normal:
+        assert not normal.incognito
+        assert normal.learn("Quenzaril Quenzaril Quenzaril") == 3
+    assert store.knows("quenzaril")
+    with pytest.raises(keywise.InputError):
+        engine.field(incognito="yes")  # type: ignore[arg-type]
+
+
 def test_incognito_nests_and_survives_exceptions(engine: keywise.Engine, store: keywise.UserStore) -> None:
     with pytest.raises(RuntimeError), engine.incognito():
         with engine.incognito():

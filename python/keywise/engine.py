@@ -99,10 +99,14 @@ class Engine:
         A pure function of its arguments; a keyboard's text field wants `field()`."""
         return self._suggest(text, k, taps, None)
 
-    def field(self) -> "Field":
+    def field(self, incognito: bool = False) -> "Field":
         """A text field's session: its `suggest` leaves out the words it already showed for the
-        word being typed (the user typed past them), which frees their slots for others."""
-        return Field(self)
+        word being typed (the user typed past them), which frees their slots for others.
+        `incognito=True` is the per-field switch (Android's IME_FLAG_NO_PERSONALIZED_LEARNING):
+        `field.learn` learns nothing, and `field.close()` drops the caches of what was typed."""
+        if not isinstance(incognito, bool):
+            raise InputError("incognito must be True or False")
+        return Field(self, incognito)
 
     def _suggest(
         self,
@@ -254,11 +258,40 @@ def _as_taps(taps: Sequence[tuple[float, float]] | None) -> list[tuple[float, fl
 class Field:
     """One text field of a keyboard (see `Engine.field`). Cheap; thread-safe, though a field is
     typed in by one thread. It keeps only the words shown for the word being typed, in memory,
-    and forgets them when the text stops extending that word."""
+    and forgets them when the text stops extending that word. A context manager: leaving the
+    block closes the field."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, incognito: bool = False) -> None:
         self.engine = engine
+        self._incognito = incognito
         self._native = _native.NativeField()
+
+    @property
+    def incognito(self) -> bool:
+        """True for a field opened with `Engine.field(incognito=True)`."""
+        return self._incognito
+
+    def learn(self, text: str) -> int:
+        """`Engine.learn` for text the user committed in this field: nothing in an incognito
+        field (nor inside `engine.incognito()`). Returns the number of words counted."""
+        if self._incognito:
+            _check_text(text, limit=1 << 20)  # the same checks, so a caller's bug shows either way
+            return 0
+        return self.engine.learn(text)
+
+    def close(self) -> None:
+        """The field's session ended (focus lost, the note closed): forget what it showed and, for
+        an incognito field, drop every cache of typed text (`Engine.forget_context`). The field
+        may be used again afterwards; it starts afresh."""
+        self._native.clear()
+        if self._incognito:
+            self.engine.forget_context()
+
+    def __enter__(self) -> "Field":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def suggest(
         self, text: str, k: int = 3, taps: Sequence[tuple[float, float]] | None = None

@@ -327,6 +327,24 @@ def test_incognito_drops_engine_caches_once_when_it_ends(forgets: bool) -> None:
     assert calls == (["forget"] if forgets else ["enter", "exit"] * 3)
 
 
+def test_the_note_is_one_text_field_and_incognito_opens_a_private_one(tiny_pack: Any, tmp_path: Any) -> None:
+    import keywise
+
+    store = keywise.UserStore.open(tmp_path / "u.kws", key=bytes(32))
+    eng = keywise.Engine.load(tiny_pack, neural=False, user_store=store)
+    ea = app_mod.EngineAdapter(eng, store)
+    first = {s["text"] for s in ea.suggest("The patient d", None)}
+    again = {s["text"] for s in ea.suggest("The patient di", None)}
+    assert first and not first & again  # the field left out what it showed
+    assert first & {s.text for s in eng.suggest("The patient di")}  # stateless would repeat it
+    ea.set_incognito(True)
+    assert ea.field.incognito
+    assert ea.learn("Quenzaril Quenzaril Quenzaril.") is False and not store.knows("quenzaril")
+    ea.set_incognito(False)
+    assert not ea.field.incognito
+    assert ea.learn("Quenzaril Quenzaril Quenzaril.") and store.knows("quenzaril")
+
+
 def test_layout_normalisation() -> None:
     raw = {"name": "qwerty", "keys": [
         {"label": c, "x": i * 10.0, "y": 0, "w": 10, "h": 15} for i, c in enumerate("qwertyuiopasdfghjklzxcvbnm")

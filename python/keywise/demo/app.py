@@ -159,6 +159,10 @@ class EngineAdapter:
         self._forget_context = getattr(engine, "forget_context", None)
         if not callable(self._forget_context):
             self._forget_context = None
+        # The note is one text field (Engine.field): it leaves out the words it already showed
+        # for the word being typed. The incognito switch opens a field of the other kind; closing
+        # an incognito field drops the engine's caches of its text.
+        self.field = engine.field() if callable(getattr(engine, "field", None)) else None
 
     @staticmethod
     def _probe(call: Callable[[], Any]) -> bool:
@@ -171,7 +175,10 @@ class EngineAdapter:
         return True
 
     def set_incognito(self, on: bool) -> None:
-        if self.incognito and not on and self._forget_context is not None:
+        if self.field is not None and on != self.incognito:
+            old, self.field = self.field, self.engine.field(incognito=on)
+            old.close()
+        elif self.incognito and not on and self._forget_context is not None:
             self._forget_context()
         self.incognito = on
 
@@ -186,9 +193,9 @@ class EngineAdapter:
     def suggest(self, text: str, taps: list[tuple[float, float]] | None) -> list[dict[str, Any]]:
         with self._scope():
             if taps and self.caps["taps"]:
-                out = self.engine.suggest(text, k=SUGGESTIONS, taps=taps)
+                out = (self.field or self.engine).suggest(text, k=SUGGESTIONS, taps=taps)
             else:
-                out = self.engine.suggest(text, k=SUGGESTIONS)
+                out = (self.field or self.engine).suggest(text, k=SUGGESTIONS)
         return [suggestion_json(s) for s in list(out)[:SUGGESTIONS]]
 
     def _verdict(self, text: str, taps: list[tuple[float, float]] | None) -> dict[str, Any] | None:

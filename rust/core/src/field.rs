@@ -146,16 +146,26 @@ impl Engine {
             // Choose the k best as the ranking does (probability times saving), show them by
             // probability; expansions keep the last slots, as in `suggest_blended`.
             let mut expansions: Vec<Suggestion> = Vec::new();
+            let mut left_out: Vec<Suggestion> = Vec::new();
             out.retain(|s| {
+                let shortcut = s.kind == SuggestionKind::Shortcut;
                 if passed.contains(&text::fold(&s.text).as_str()) {
+                    if !shortcut {
+                        left_out.push(s.clone());
+                    }
                     return false;
                 }
-                if s.kind == SuggestionKind::Shortcut {
+                if shortcut {
                     expansions.push(s.clone());
                     return false;
                 }
                 true
             });
+            if out.is_empty() {
+                // Every word left was typed past (the whole word is typed, say): show them again
+                // rather than an empty strip.
+                *out = left_out;
+            }
             self.sort_by_saving(out, partial.chars().count());
             place_expansions(out, expansions, k);
             let n = out

@@ -43,7 +43,7 @@ fn words_typed_past_give_way_and_the_list_refills() {
     let next = in_field(&e, &mut f, "The patient ");
     assert_eq!(next, plain(&e, "The patient "));
     let mut seen = next.clone();
-    for text in ["The patient d", "The patient de"] {
+    for text in ["The patient d", "The patient di"] {
         let got = in_field(&e, &mut f, text);
         assert!(
             got.iter().all(|w| !seen.contains(w)),
@@ -65,7 +65,7 @@ fn words_typed_past_give_way_and_the_list_refills() {
     }
     // The plain engine repeats what the field already showed (so the test above can fail).
     let first_d = plain(&e, "The patient d");
-    assert!(plain(&e, "The patient de")
+    assert!(plain(&e, "The patient di")
         .iter()
         .any(|w| first_d.contains(w)));
 }
@@ -101,9 +101,9 @@ fn the_memory_ends_with_the_word() {
     );
     // record_shown makes a reranked list count as shown.
     let mut f = FieldMemory::new();
-    e.record_shown("The patient d", &["denies"], &mut f);
-    assert!(!in_field(&e, &mut f, "The patient de").contains(&"denies".to_string()));
-    assert!(plain(&e, "The patient de").contains(&"denies".to_string()));
+    e.record_shown("The patient ", &["daily"], &mut f);
+    assert!(!in_field(&e, &mut f, "The patient d").contains(&"daily".to_string()));
+    assert!(plain(&e, "The patient d").contains(&"daily".to_string()));
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn a_sliding_window_of_the_text_keeps_the_memory() {
     let long = "Seen today for a routine visit. The patient ";
     let window = |t: String| t[t.len() - 30..].to_string();
     let mut seen: Vec<String> = Vec::new();
-    for typed in ["", "d", "de"] {
+    for typed in ["", "d", "di"] {
         let got = in_field(&e, &mut f, &window(format!("{long}{typed}")));
         assert!(
             got.iter().all(|w| !seen.contains(w)),
@@ -135,4 +135,32 @@ fn debug_output_never_shows_what_was_typed() {
         "{shown}"
     );
     assert!(shown.starts_with("FieldMemory"), "{shown}");
+}
+
+#[test]
+fn a_word_typed_to_its_end_still_gets_a_strip() {
+    // Typed letter by letter, the candidates run out: when every word left was typed past, they
+    // come back rather than an empty strip.
+    let (_d, e) = engine();
+    let mut f = FieldMemory::new();
+    let word = "denies";
+    let mut seen: Vec<String> = Vec::new();
+    let mut all_typed_past = 0;
+    for n in 0..=word.len() {
+        let text = format!("The patient {}", &word[..n]);
+        let got = in_field(&e, &mut f, &text);
+        let plain = plain(&e, &text);
+        assert!(!plain.is_empty(), "{text}");
+        if plain.iter().all(|w| seen.contains(w)) {
+            all_typed_past += 1;
+            assert_eq!(got, plain, "{text}");
+        } else {
+            assert!(got.iter().all(|w| !seen.contains(w)), "{text}: {got:?}");
+        }
+        seen.extend(got);
+    }
+    assert!(
+        all_typed_past >= 2,
+        "the fixture must run the word's completions out"
+    );
 }
