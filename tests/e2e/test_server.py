@@ -301,8 +301,7 @@ def test_incognito_flag(client: Client, live: Any) -> None:
     assert client.json("POST", "/api/incognito", {"on": False})[1]["incognito"] is False
 
 
-@pytest.mark.parametrize("forgets", [True, False])
-def test_incognito_drops_engine_caches_once_when_it_ends(forgets: bool) -> None:
+def test_an_engine_without_fields_gets_an_incognito_block_per_call() -> None:
     import contextlib
 
     calls: list[str] = []
@@ -312,19 +311,15 @@ def test_incognito_drops_engine_caches_once_when_it_ends(forgets: bool) -> None:
         def incognito(self) -> Iterator[None]:
             calls.append("enter")
             yield
-            calls.append("exit")  # a real engine drops its caches of the text here
+            calls.append("exit")
 
-    if forgets:
-        IncognitoEngine.forget_context = lambda self: calls.append("forget")  # type: ignore[attr-defined]
     ea = app_mod.EngineAdapter(IncognitoEngine(), None)
     ea.set_incognito(True)
     for text in ("The pat", "The pati", "The patie"):
         ea.suggest(text, None)
     ea.set_incognito(False)
     ea.suggest("The patient ", None)
-    # With forget_context: once, at the end (each keystroke keeps the engine's caches of the
-    # text before it); without it, an incognito block around each call.
-    assert calls == (["forget"] if forgets else ["enter", "exit"] * 3)
+    assert calls == ["enter", "exit"] * 3
 
 
 def test_the_note_is_one_text_field_and_incognito_opens_a_private_one(tiny_pack: Any, tmp_path: Any) -> None:
@@ -333,14 +328,19 @@ def test_the_note_is_one_text_field_and_incognito_opens_a_private_one(tiny_pack:
     store = keywise.UserStore.open(tmp_path / "u.kws", key=bytes(32))
     eng = keywise.Engine.load(tiny_pack, neural=False, user_store=store)
     ea = app_mod.EngineAdapter(eng, store)
+    calls: list[str] = []
     first = {s["text"] for s in ea.suggest("The patient d", None)}
     again = {s["text"] for s in ea.suggest("The patient di", None)}
     assert first and not first & again  # the field left out what it showed
     assert first & {s.text for s in eng.suggest("The patient di")}  # stateless would repeat it
     ea.set_incognito(True)
     assert ea.field.incognito
+    ea.suggest("The patient reports", None)
     assert ea.learn("Quenzaril Quenzaril Quenzaril.") is False and not store.knows("quenzaril")
+    private = ea.field
+    private.close = lambda: calls.append("closed")  # type: ignore[method-assign]
     ea.set_incognito(False)
+    assert calls == ["closed"]  # the incognito field's close drops the engine's caches
     assert not ea.field.incognito
     assert ea.learn("Quenzaril Quenzaril Quenzaril.") and store.knows("quenzaril")
 

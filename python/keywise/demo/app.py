@@ -153,15 +153,11 @@ class EngineAdapter:
             "engine_incognito": callable(getattr(engine, "incognito", None)),
             "store": store is not None,
         }
-        # With forget_context the engine's caches of incognito text are dropped once, when the
-        # switch goes off; without it each call runs in its own incognito block, which drops
-        # them after every keystroke (every keystroke then reads its whole context again).
-        self._forget_context = getattr(engine, "forget_context", None)
-        if not callable(self._forget_context):
-            self._forget_context = None
         # The note is one text field (Engine.field): it leaves out the words it already showed
         # for the word being typed. The incognito switch opens a field of the other kind; closing
-        # an incognito field drops the engine's caches of its text.
+        # an incognito field drops the engine's caches of its text once. (An engine without
+        # fields gets an incognito block around each call instead, which drops those caches
+        # after every keystroke: each one then reads its whole context again.)
         self.field = engine.field() if callable(getattr(engine, "field", None)) else None
 
     @staticmethod
@@ -178,13 +174,11 @@ class EngineAdapter:
         if self.field is not None and on != self.incognito:
             old, self.field = self.field, self.engine.field(incognito=on)
             old.close()
-        elif self.incognito and not on and self._forget_context is not None:
-            self._forget_context()
         self.incognito = on
 
     @contextlib.contextmanager
     def _scope(self) -> Iterator[None]:
-        if self.incognito and self.caps["engine_incognito"] and self._forget_context is None:
+        if self.incognito and self.caps["engine_incognito"] and self.field is None:
             with self.engine.incognito():
                 yield
         else:
