@@ -246,6 +246,19 @@ def test_rejected_correction_not_offered_again() -> None:
     assert r3 is not None and r3[0].text == "medication"
 
 
+def test_a_rejection_in_incognito_is_not_remembered() -> None:
+    e = keywise.Engine.load(neural=False)
+    with e.incognito():
+        e.reject("pstient", "patient")
+    with e.field(incognito=True) as private:
+        private.reject("pstient", "patient")
+    r = e.correction("The pstient ")
+    assert r is not None and r[0].text == "patient"
+    e.field().reject("pstient", "patient")  # control: a normal field's rejection is kept
+    r = e.correction("The pstient ")
+    assert r is None or r[0].text != "patient"
+
+
 def test_kebbie_coordinates_and_adapter(eng: keywise.Engine) -> None:
     k = kb.KeywiseCorrector()
     # kebbie's en-US keys: q centred at (16, 36) px, a at (32, 108), z at (64, 180); 32 x 72 px keys.

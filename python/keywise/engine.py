@@ -150,8 +150,11 @@ class Engine:
         return r[0] if r is not None and r[1] else None
 
     def reject(self, typed: str, replacement: str) -> None:
-        """The user undid an autocorrection: never offer `replacement` for `typed` again."""
-        self._native.reject(_check_text(typed), _check_text(replacement))
+        """The user undid an autocorrection: never offer `replacement` for `typed` again (in
+        incognito nothing is remembered: that too is learning from what was typed)."""
+        typed, replacement = _check_text(typed), _check_text(replacement)
+        if not self.is_incognito:
+            self._native.reject(typed, replacement)
 
     def learn(self, text: str) -> int:
         """Learn from text the user committed (nothing in incognito or without a store).
@@ -278,6 +281,15 @@ class Field:
             _check_text(text, limit=1 << 20)  # the same checks, so a caller's bug shows either way
             return 0
         return self.engine.learn(text)
+
+    def reject(self, typed: str, replacement: str) -> None:
+        """`Engine.reject` for an autocorrection undone in this field: nothing is remembered in an
+        incognito field."""
+        if self._incognito:
+            _check_text(typed)
+            _check_text(replacement)
+            return
+        self.engine.reject(typed, replacement)
 
     def close(self) -> None:
         """The field's session ended (focus lost, the note closed): forget what it showed and, for
