@@ -429,3 +429,37 @@ def test_store_file_is_private(store_path: Path) -> None:
     saved_store(store_path)
     if os.name == "posix":
         assert store_path.stat().st_mode & 0o077 == 0
+
+
+def test_cli_words_manages_the_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keywise.cli import main
+
+    path = tmp_path / "words.kws"
+    monkeypatch.setenv("KEYWISE_NO_KEYRING", "1")
+    monkeypatch.setenv("KEYWISE_PASSPHRASE", "correct horse")
+    w = ["words", "--store", str(path)]
+    assert main([*w, "list"]) == 1 and not path.exists()  # listing never creates a store
+    assert main([*w, "add", "Quorbex"]) == 0
+    (tmp_path / "in.txt").write_text("Zyvox\nlinezolid\n", encoding="utf-8")
+    assert main([*w, "import", str(tmp_path / "in.txt")]) == 0
+    capsys.readouterr()
+    assert main([*w, "list"]) == 0
+    listed = [ln.split("\t")[0] for ln in capsys.readouterr().out.splitlines()]
+    assert sorted(listed) == ["Quorbex", "Zyvox", "linezolid"]
+    assert main([*w, "export", str(tmp_path / "out.dic"), "--dic"]) == 0
+    assert (tmp_path / "out.dic").read_text(encoding="utf-8").splitlines()[0] == "3"
+    assert main([*w, "forget", "zyvox"]) == 0
+    assert main([*w, "forget", "Zqxnotthere"]) == 1
+    assert "Zqxnotthere" not in capsys.readouterr().err  # errors never echo the word
+    assert main([*w, "add", "two words"]) == 1
+    assert main([*w, "wipe"]) == 2  # asks for --yes
+    # Each change was saved: a fresh open sees it.
+    reopened = keywise.UserStore.open(path, passphrase="correct horse")
+    assert set(reopened.words()) == {"Quorbex", "linezolid"}
+    assert main([*w, "wipe", "--yes"]) == 0
+    assert keywise.UserStore.open(path, passphrase="correct horse").words() == {}
+    monkeypatch.setenv("KEYWISE_PASSPHRASE", "wrong horse")
+    assert main([*w, "list"]) == 1
+    assert "wrong key or passphrase" in capsys.readouterr().err

@@ -132,6 +132,43 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo_main(port=args.port, open_browser=not args.no_browser, pack=args.pack)
 
 
+def cmd_words(args: argparse.Namespace) -> int:
+    """The user's learned words: list, add, forget, export, import, wipe. Each change is saved."""
+    from keywise.keystore import StoreAccessError, default_store_path, open_store
+
+    path = Path(args.store) if args.store else default_store_path()
+    if args.action not in ("add", "import") and not path.exists():
+        print(f"keywise words: no word store at {path}", file=sys.stderr)
+        return 1
+    try:
+        store = open_store(path)
+    except StoreAccessError as e:
+        print(f"keywise words: {e}", file=sys.stderr)
+        return 1
+    if args.action == "list":
+        # What the user asked to see; like export, the one place learned words are shown.
+        for word, count in sorted(store.words().items(), key=lambda wc: (-wc[1], wc[0])):
+            print(f"{word}\t{count:.1f}")
+        return 0
+    if args.action == "export":
+        store.export(args.file, dic=args.dic)
+        return 0
+    if args.action == "add":
+        store.add(args.word)
+    elif args.action == "forget" and not store.forget(args.word):
+        print("keywise words: that word is not in the store", file=sys.stderr)
+        return 1
+    elif args.action == "import":
+        print(f"{store.import_words(args.file)} words added")
+    elif args.action == "wipe":
+        if not args.yes:
+            print("keywise words: wipe forgets every learned word and shortcut; add --yes", file=sys.stderr)
+            return 2
+        store.wipe()
+    store.save()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="keywise", description="Private, on-device text prediction.")
     p.add_argument("--pack", default=None, help="model pack folder (default: the shipped pack)")
@@ -188,6 +225,20 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--level", default="normal")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_eval_autocorrect)
+
+    w = sub.add_parser("words", help="your learned words (the encrypted user store)")
+    w.add_argument("--store", default=None,
+                   help="store file (default: $KEYWISE_USER_STORE or ~/.local/share/keywise/user-store.kws)")
+    acts = w.add_subparsers(dest="action", required=True)
+    acts.add_parser("list", help="learned words with their counts, most used first")
+    for name, helptext in (("add", "add a word now"), ("forget", "forget a word and its n-grams")):
+        acts.add_parser(name, help=helptext).add_argument("word")
+    a = acts.add_parser("export", help="write the words to FILE (plain list, or Hunspell .dic)")
+    a.add_argument("file")
+    a.add_argument("--dic", action="store_true")
+    acts.add_parser("import", help="add the words of FILE (plain list or .dic)").add_argument("file")
+    acts.add_parser("wipe", help="forget everything").add_argument("--yes", action="store_true")
+    w.set_defaults(func=cmd_words)
 
     s = sub.add_parser("demo", help="the note-entry app on 127.0.0.1")
     s.add_argument("--port", type=int, default=None)

@@ -18,6 +18,8 @@ import pytest
 
 app_mod = pytest.importorskip("keywise.demo.app")
 
+from keywise import keystore  # noqa: E402
+
 MARKER = "Zqxwv-secret-typed-text"
 
 
@@ -369,15 +371,15 @@ def test_main_rejects_bad_port(capsys: pytest.CaptureFixture[str]) -> None:
 def test_passphrase_needs_env_or_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KEYWISE_PASSPHRASE", raising=False)
     monkeypatch.setattr("sys.stdin", io.StringIO())  # not a terminal
-    with pytest.raises(app_mod.DemoError, match="KEYWISE_PASSPHRASE"):
-        app_mod._passphrase(new_store=True)
+    with pytest.raises(keystore.StoreAccessError, match="KEYWISE_PASSPHRASE"):
+        keystore.passphrase(new_store=True)
     monkeypatch.setenv("KEYWISE_PASSPHRASE", "from env")
-    assert app_mod._passphrase(new_store=True) == "from env"
+    assert keystore.passphrase(new_store=True) == "from env"
 
 
 def test_keyring_skipped_when_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KEYWISE_NO_KEYRING", "1")
-    assert app_mod._keyring_key() is None
+    assert keystore.keyring_key() is None
 
 
 def test_port_in_use_is_a_clear_error(live: Any) -> None:
@@ -551,14 +553,14 @@ def test_keyring_key_created_once_and_reused(monkeypatch: pytest.MonkeyPatch) ->
     try:
         mem = MemoryKeyring()
         keyring.set_keyring(mem)
-        k1 = app_mod._keyring_key()
+        k1 = keystore.keyring_key()
         assert isinstance(k1, bytes) and len(k1) == 32
-        assert app_mod._keyring_key() == k1
+        assert keystore.keyring_key() == k1
         assert list(mem.items) == [("keywise", "user-store-key")]
         mem.items[("keywise", "user-store-key")] = "not hex"
-        assert app_mod._keyring_key() is None  # a damaged entry: fall back, never crash
+        assert keystore.keyring_key() is None  # a damaged entry: fall back, never crash
         keyring.set_keyring(PlaintextKeyring())
-        assert app_mod._keyring_key() is None  # a key in a plain file protects nothing
+        assert keystore.keyring_key() is None  # a key in a plain file protects nothing
     finally:
         keyring.set_keyring(old)
 
@@ -606,11 +608,11 @@ def test_wrong_passphrase_is_a_clear_error(tmp_path: Any, monkeypatch: pytest.Mo
     path = tmp_path / "store.kws"
     monkeypatch.setenv("KEYWISE_NO_KEYRING", "1")
     monkeypatch.setenv("KEYWISE_PASSPHRASE", "the right one")
-    store = app_mod.open_store(path)
+    store = keystore.open_store(path)
     store.add("tachypnoeic")
     store.save()
-    assert "tachypnoeic" in app_mod.open_store(path).words()
+    assert "tachypnoeic" in keystore.open_store(path).words()
     assert b"tachypnoeic" not in path.read_bytes()  # encrypted at rest
     monkeypatch.setenv("KEYWISE_PASSPHRASE", "a wrong one")
-    with pytest.raises(app_mod.DemoError, match="wrong key or passphrase"):
-        app_mod.open_store(path)
+    with pytest.raises(keystore.StoreAccessError, match="wrong key or passphrase"):
+        keystore.open_store(path)

@@ -10,7 +10,6 @@ errors are reported by type only.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import importlib.resources
 import inspect
 import json
@@ -28,6 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from keywise.keystore import StoreAccessError, default_store_path, open_store
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -42,8 +42,6 @@ MAX_TEXT_CHARS = 4000  # the page sends only the tail before the cursor; more is
 MAX_WORD_CHARS = 64
 MAX_TAPS = 64
 SUGGESTIONS = 3
-KEYRING_SERVICE = "keywise"
-KEYRING_USER = "user-store-key"
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -66,7 +64,8 @@ STATIC_TYPES = {
 
 
 class DemoError(Exception):
-    """A user-facing startup problem (no store key, bad passphrase...). Message is safe to print."""
+    """A user-facing startup problem (the port is taken...). Message is safe to print. The store's
+    own problems (no key, a wrong passphrase) are `keywise.keystore.StoreAccessError`."""
 
 
 # ---------------------------------------------------------------- keyboard geometry
@@ -631,78 +630,6 @@ class DemoServer:
             self._thread.join(timeout=10)
 
 
-# ---------------------------------------------------------------- store and key
-
-
-def default_store_path() -> Path:
-    if env := os.environ.get("KEYWISE_USER_STORE"):
-        return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "keywise" / "user-store.kws"
-
-
-def _keyring_key() -> bytes | None:
-    """The store key from the OS keyring, created on first use; None when no real keyring."""
-    if os.environ.get("KEYWISE_NO_KEYRING"):
-        return None
-    try:
-        import keyring
-        import keyring.errors
-    except ImportError:
-        return None
-    try:
-        backend = keyring.get_keyring()
-        # A plaintext or null backend would keep the key beside the data: not a keyring.
-        if getattr(backend, "priority", 0) <= 0 or "plaintext" in type(backend).__name__.lower():
-            return None
-        stored = keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
-        if stored is None:
-            key = secrets.token_bytes(32)
-            keyring.set_password(KEYRING_SERVICE, KEYRING_USER, key.hex())
-            return key
-        key = bytes.fromhex(stored)
-        return key if len(key) == 32 else None
-    except (keyring.errors.KeyringError, ValueError, OSError) as exc:
-        log.warning("keyring unavailable (%s); falling back to a passphrase", type(exc).__name__)
-        return None
-
-
-def _passphrase(new_store: bool) -> str:
-    if env := os.environ.get("KEYWISE_PASSPHRASE"):
-        return env
-    if not sys.stdin.isatty():
-        raise DemoError(
-            "no OS keyring: set KEYWISE_PASSPHRASE or run in a terminal to type a passphrase"
-        )
-    pw = getpass.getpass("Passphrase for your keywise word store: ")
-    if new_store and getpass.getpass("Repeat the passphrase: ") != pw:
-        raise DemoError("passphrases differ")
-    if not pw:
-        raise DemoError("empty passphrase")
-    return pw
-
-
-def open_store(path: Path) -> Any | None:
-    """Open (or create) the encrypted UserStore; None when this build has no UserStore yet."""
-    import keywise
-
-    UserStore = getattr(keywise, "UserStore", None)
-    if UserStore is None:
-        return None
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = _keyring_key()
-    try:
-        if key is not None:
-            return UserStore.open(str(path), key=key)
-        return UserStore.open(str(path), passphrase=_passphrase(not path.exists()))
-    except DemoError:
-        raise
-    except Exception as exc:
-        raise DemoError(
-            f"cannot open the word store at {path} ({type(exc).__name__}): wrong key or passphrase?"
-        ) from None
-
-
 def launch_file(url: str, directory: Path) -> Path:
     """A private HTML file that redirects to `url`: the browser is opened on this file, so the
     token never appears on a command line that other local users can read (as Jupyter does)."""
@@ -731,7 +658,7 @@ def main(port: int | None, open_browser: bool, pack: str | None) -> int:
             kwargs["user_store"] = store
         engine = keywise.Engine.load(**kwargs)
         server = DemoServer(engine, store, port=port)
-    except DemoError as exc:
+    except (DemoError, StoreAccessError) as exc:
         print(f"keywise demo: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:
