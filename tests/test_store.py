@@ -463,3 +463,21 @@ def test_cli_words_manages_the_store(
     monkeypatch.setenv("KEYWISE_PASSPHRASE", "wrong horse")
     assert main([*w, "list"]) == 1
     assert "wrong key or passphrase" in capsys.readouterr().err
+
+
+def test_cli_shortcuts(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from keywise.cli import main
+
+    path = tmp_path / "words.kws"
+    monkeypatch.setenv("KEYWISE_NO_KEYRING", "1")
+    monkeypatch.setenv("KEYWISE_PASSPHRASE", "correct horse")
+    c = ["shortcuts", "--store", str(path)]
+    assert main([*c, "remove", "sob"]) == 1 and not path.exists()
+    assert main([*c, "set", "sob", "shortness", "of", "breath"]) == 0
+    capsys.readouterr()
+    assert main([*c, "list"]) == 0
+    assert capsys.readouterr().out == "sob\tshortness of breath\n"
+    assert keywise.UserStore.open(path, passphrase="correct horse").shortcuts() == [("sob", "shortness of breath")]
+    assert main([*c, "remove", "sob"]) == 0
+    assert main([*c, "remove", "sob"]) == 1
+    assert keywise.UserStore.open(path, passphrase="correct horse").shortcuts() == []

@@ -132,18 +132,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo_main(port=args.port, open_browser=not args.no_browser, pack=args.pack)
 
 
-def cmd_words(args: argparse.Namespace) -> int:
-    """The user's learned words: list, add, forget, export, import, wipe. Each change is saved."""
+def _user_store(args: argparse.Namespace, create: bool):  # type: ignore[no-untyped-def]
+    """The store of `keywise words` / `keywise shortcuts` (None after printing why not)."""
     from keywise.keystore import StoreAccessError, default_store_path, open_store
 
     path = Path(args.store) if args.store else default_store_path()
-    if args.action not in ("add", "import") and not path.exists():
-        print(f"keywise words: no word store at {path}", file=sys.stderr)
-        return 1
+    if not create and not path.exists():
+        print(f"keywise {args.cmd}: no word store at {path}", file=sys.stderr)
+        return None
     try:
-        store = open_store(path)
+        return open_store(path)
     except StoreAccessError as e:
-        print(f"keywise words: {e}", file=sys.stderr)
+        print(f"keywise {args.cmd}: {e}", file=sys.stderr)
+        return None
+
+
+def cmd_words(args: argparse.Namespace) -> int:
+    """The user's learned words: list, add, forget, export, import, wipe. Each change is saved."""
+    store = _user_store(args, create=args.action in ("add", "import"))
+    if store is None:
         return 1
     if args.action == "list":
         # What the user asked to see; like export, the one place learned words are shown.
@@ -165,6 +172,24 @@ def cmd_words(args: argparse.Namespace) -> int:
             print("keywise words: wipe forgets every learned word and shortcut; add --yes", file=sys.stderr)
             return 2
         store.wipe()
+    store.save()
+    return 0
+
+
+def cmd_shortcuts(args: argparse.Namespace) -> int:
+    """The user's shortcuts ("sob" -> "shortness of breath"): list, set, remove. Saved at once."""
+    store = _user_store(args, create=args.action == "set")
+    if store is None:
+        return 1
+    if args.action == "list":
+        for abbrev, expansion in sorted(store.shortcuts()):
+            print(f"{abbrev}\t{expansion}")
+        return 0
+    if args.action == "set":
+        store.set_shortcut(args.abbrev, " ".join(args.expansion))
+    elif not store.remove_shortcut(args.abbrev):
+        print("keywise shortcuts: no such shortcut", file=sys.stderr)
+        return 1
     store.save()
     return 0
 
@@ -239,6 +264,16 @@ def main(argv: list[str] | None = None) -> int:
     acts.add_parser("import", help="add the words of FILE (plain list or .dic)").add_argument("file")
     acts.add_parser("wipe", help="forget everything").add_argument("--yes", action="store_true")
     w.set_defaults(func=cmd_words)
+
+    w = sub.add_parser("shortcuts", help="your shortcuts, e.g. sob -> shortness of breath")
+    w.add_argument("--store", default=None, help="store file (as for `keywise words`)")
+    acts = w.add_subparsers(dest="action", required=True)
+    acts.add_parser("list", help="every shortcut")
+    a = acts.add_parser("set", help="define ABBREV as EXPANSION (offered when ABBREV is typed)")
+    a.add_argument("abbrev")
+    a.add_argument("expansion", nargs="+")
+    acts.add_parser("remove", help="remove a shortcut").add_argument("abbrev")
+    w.set_defaults(func=cmd_shortcuts)
 
     s = sub.add_parser("demo", help="the note-entry app on 127.0.0.1")
     s.add_argument("--port", type=int, default=None)
