@@ -72,6 +72,7 @@ def test_no_typed_text_in_any_file_written(tiny_pack: Path, tmp_path: Path, monk
         engine.suggest(f"Started {m[:3].lower()}")
     store.save()
     store.save()  # a second save replaces the first (and its temp file)
+    store.close()
     # The markers were really learned and stored (so the scan below can fail).
     again = keywise.UserStore.open(work / "user.kws", key=KEY)
     assert all(again.knows(m) for m in MARKERS)
@@ -82,7 +83,9 @@ def test_no_typed_text_in_any_file_written(tiny_pack: Path, tmp_path: Path, monk
         for m in MARKERS:
             for b in encodings(m):
                 assert b not in data, f"{p.name} holds a marker"
-    assert [p.name for p in work.iterdir()] == ["user.kws"]
+    # The store and its lock file (empty: it only carries the OS lock).
+    assert sorted(p.name for p in work.iterdir()) == [".user.kws.lock", "user.kws"]
+    assert (work / ".user.kws.lock").stat().st_size == 0
 
 
 def _saved(path: Path, n: int = 50) -> bytes:
@@ -210,6 +213,7 @@ AUDIT_CHILD = textwrap.dedent(
     engine.correction("The patient denies chesr ", taps=taps)
     engine.learn("Started Xarelto for afib. Started Xarelto for afib.")
     store.save()
+    store.close()
     again = keywise.UserStore.open(os.path.join(d, "u.kws"), key=bytes(range(32)))
     e2 = keywise.Engine.load(pack, neural=None if pack is None else False, user_store=again)
     did["learned"] = again.knows("xarelto")

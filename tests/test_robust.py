@@ -101,6 +101,7 @@ def test_learn_any_text(eng: Engine, tmp_path_factory: pytest.TempPathFactory, t
     assert isinstance(n, int) and n >= 0
     _check(e.suggest(t), 3)
     store.save()
+    store.close()
     again = UserStore.open(store.path, key=KEY)
     assert again.words().keys() == store.words().keys()
 

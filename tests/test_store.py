@@ -69,6 +69,7 @@ def test_learning_settings_are_set_checked_and_kept(tiny_pack: Path, store: keyw
             store.configure(**bad)  # type: ignore[arg-type]
     assert store.config() == (1, float("inf"))  # a refused change changes nothing
     store.save()
+    store.close()  # one UserStore of a file at a time
     assert keywise.UserStore.open(store_path, key=KEY).config() == (1, float("inf"))
     store.configure(min_uses=3)  # raised again: the one-use word waits for more uses
     assert not store.knows("quorbex")
@@ -104,6 +105,7 @@ def test_learn_without_store_or_in_incognito_learns_nothing(
     assert not store.knows("quenzaril")
     assert set(store.words()) == {"baseline", "words"}
     store.save()
+    store.close()
     reopened = keywise.UserStore.open(store_path, key=KEY)
     assert not reopened.knows("quenzaril")
     assert set(reopened.words()) == {"baseline", "words"}
@@ -121,6 +123,7 @@ def test_incognito_field_learns_nothing_and_a_normal_field_does(
             private.learn(None)  # type: ignore[arg-type]
     store.save()
     assert not store.knows("quenzaril") and store.words() == {}
+    store.close()
     assert not keywise.UserStore.open(store_path, key=KEY).knows("quenzaril")
     # Control: the same text in a normal field of the same engine is learned.
     with engine.field() as normal:
@@ -341,10 +344,43 @@ def test_reopen_after_save(tiny_pack: Path, store_path: Path) -> None:
     assert texts(e2.suggest("Started zor", k=3))[0] == "Zorbitrex"
 
 
+def test_one_store_of_a_file_at_a_time(store_path: Path, tmp_path: Path) -> None:
+    first = keywise.UserStore.open(store_path, key=KEY)
+    first.add("zorbitrex")
+    first.save()
+    with pytest.raises(keywise.InUseError) as ei:
+        keywise.UserStore.open(store_path, key=KEY)  # its later save would undo first's changes
+    assert isinstance(ei.value, KeywiseError)
+    first.close()
+    with keywise.UserStore.open(store_path, key=KEY) as second:
+        assert second.knows("zorbitrex")
+        with pytest.raises(keywise.InUseError):
+            first.save()  # a closed store takes the lock again to save: refused while second has it
+    first.save()  # second's block ended: the lock is free again
+    first.close()
+    # Another process holds it: refused here until that process ends.
+    import subprocess
+    import sys
+
+    with subprocess.Popen(
+        [sys.executable, "-c", "import sys, keywise; s = keywise.UserStore.open(sys.argv[1], key=bytes(range(32)));"
+         "print('open', flush=True); sys.stdin.readline()", str(store_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    ) as child:
+        try:
+            assert child.stdout is not None and child.stdout.readline().strip() == "open"
+            with pytest.raises(keywise.InUseError):
+                keywise.UserStore.open(store_path, key=KEY)
+        finally:
+            child.kill()
+    assert keywise.UserStore.open(store_path, key=KEY).knows("zorbitrex")  # the OS freed its lock
+
+
 def test_passphrase_store(store_path: Path) -> None:
     s = keywise.UserStore.open(store_path, passphrase="correct horse battery")
     s.add("zorbitrex")
     s.save()
+    s.close()
     assert keywise.UserStore.open(store_path, passphrase="correct horse battery").knows("zorbitrex")
     before = store_path.read_bytes()
     with pytest.raises(IntegrityError):
@@ -456,8 +492,10 @@ def test_cli_words_manages_the_store(
     assert main([*w, "add", "two words"]) == 1
     assert main([*w, "wipe"]) == 2  # asks for --yes
     # Each change was saved: a fresh open sees it.
-    reopened = keywise.UserStore.open(path, passphrase="correct horse")
-    assert set(reopened.words()) == {"Quorbex", "linezolid"}
+    with keywise.UserStore.open(path, passphrase="correct horse") as reopened:
+        assert set(reopened.words()) == {"Quorbex", "linezolid"}
+        assert main([*w, "list"]) == 1  # the store is open here: a clear refusal, no lost change
+        assert "open in another program" in capsys.readouterr().err
     assert main([*w, "wipe", "--yes"]) == 0
     assert keywise.UserStore.open(path, passphrase="correct horse").words() == {}
     monkeypatch.setenv("KEYWISE_PASSPHRASE", "wrong horse")

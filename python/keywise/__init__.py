@@ -7,13 +7,14 @@
 
 from keywise._native import Suggestion, UserStore
 from keywise.engine import DEFAULT_PACK, Engine, Field
-from keywise.errors import InputError, IntegrityError, KeywiseError, PackError
+from keywise.errors import InputError, InUseError, IntegrityError, KeywiseError, PackError
 
 __all__ = [
     "DEFAULT_PACK",
     "Engine",
     "Field",
     "InputError",
+    "InUseError",
     "IntegrityError",
     "KeywiseError",
     "PackError",

@@ -89,6 +89,10 @@ def open_store(path: Path) -> Any | None:
         return UserStore.open(str(path), passphrase=passphrase(not path.exists()))
     except StoreAccessError:
         raise
+    except keywise.InUseError:
+        raise StoreAccessError(
+            f"the word store at {path} is open in another program (the demo?): close that first"
+        ) from None
     except Exception as exc:
         raise StoreAccessError(
             f"cannot open the word store at {path} ({type(exc).__name__}): wrong key or passphrase?"

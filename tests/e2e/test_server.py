@@ -611,6 +611,7 @@ def test_wrong_passphrase_is_a_clear_error(tmp_path: Any, monkeypatch: pytest.Mo
     store = keystore.open_store(path)
     store.add("tachypnoeic")
     store.save()
+    store.close()
     assert "tachypnoeic" in keystore.open_store(path).words()
     assert b"tachypnoeic" not in path.read_bytes()  # encrypted at rest
     monkeypatch.setenv("KEYWISE_PASSPHRASE", "a wrong one")

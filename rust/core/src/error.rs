@@ -31,6 +31,9 @@ pub enum Error {
     /// A caller-supplied value is out of range. The message names the parameter, not its content.
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// A resource is held by someone else (a user store open in another process).
+    #[error("in use: {0}")]
+    InUse(String),
     /// Authentication of encrypted data failed: wrong key or tampered file.
     #[error("integrity check failed: {0}")]
     Integrity(String),

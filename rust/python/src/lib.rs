@@ -31,6 +31,12 @@ create_exception!(
 );
 create_exception!(
     _native,
+    InUseError,
+    KeywiseError,
+    "A user store is open elsewhere (another process, or another UserStore of the same file)."
+);
+create_exception!(
+    _native,
     IntegrityError,
     KeywiseError,
     "Encrypted data failed authentication: wrong key or tampered file."
@@ -53,6 +59,7 @@ pub fn to_py(err: Error) -> PyErr {
     match err.root() {
         Error::InvalidInput(_) => Python::attach(|py| input_error(py, msg)),
         Error::Integrity(_) => IntegrityError::new_err(msg),
+        Error::InUse(_) => InUseError::new_err(msg),
         _ => PackError::new_err(msg),
     }
 }
@@ -235,6 +242,20 @@ impl NativeUserStore {
     /// Write the store atomically.
     fn save(&self, py: Python<'_>) -> PyResult<()> {
         py.detach(|| write_store(self).and_then(|mut s| s.save().map_err(to_py)))
+    }
+    /// Let go of the file's lock (it does not save): another UserStore may open the file now.
+    fn close(&self) -> PyResult<()> {
+        write_store(self)?.release();
+        Ok(())
+    }
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+    /// Leaving a `with` block closes the store (save inside the block to keep changes).
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+        self.close()?;
+        Ok(false)
     }
     /// Learned words with their (decayed) counts.
     fn words(&self) -> PyResult<std::collections::HashMap<String, f64>> {
@@ -592,6 +613,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("KeywiseError", m.py().get_type::<KeywiseError>())?;
     m.add("PackError", m.py().get_type::<PackError>())?;
     m.add("IntegrityError", m.py().get_type::<IntegrityError>())?;
+    m.add("InUseError", m.py().get_type::<InUseError>())?;
     // The neural runtime splits the text itself and must join words as the engine does.
     m.add(
         "JOINERS",

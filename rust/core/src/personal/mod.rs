@@ -26,7 +26,8 @@
 //! start). A `now_days` earlier than the latest day given to `learn` is treated as that day
 //! (a clock that goes backwards never inflates counts). Capacities are bounded
 //! ([`LearnConfig::max_words`], [`LearnConfig::max_ngrams`], 200k each by default; the
-//! weakest decayed counts go first, added words never). One `UserStore` per file at a time.
+//! weakest decayed counts go first, added words never). One `UserStore` per file at a time: a
+//! lock file enforces it (`Error::InUse`).
 //!
 //! ```no_run
 //! use keywise_core::personal::{PhiFilter, PhiPolicy, StoreKey, UserStore};

@@ -270,11 +270,15 @@ impl Header {
     }
 }
 
-/// A user's model and the encrypted file it lives in. One `UserStore` per file at a time.
+/// A user's model and the encrypted file it lives in. One `UserStore` per file at a time,
+/// enforced by a lock file (`Error::InUse`).
 pub struct UserStore {
     path: PathBuf,
     keying: Keying,
     model: UserModel,
+    /// The store's lock file, held while this value lives (see [`lock`]); None until the
+    /// store's folder exists.
+    lock: Option<File>,
 }
 
 impl fmt::Debug for UserStore {
@@ -300,12 +304,14 @@ impl UserStore {
     }
 
     fn open_inner(path: &Path, key: &StoreKey, params: KdfParams) -> Result<UserStore> {
+        let lock = lock(path)?;
         let meta = match fs::metadata(path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Ok(UserStore {
                     path: path.to_path_buf(),
                     keying: Keying::new(key, params)?,
                     model: UserModel::default(),
+                    lock,
                 });
             }
             r => r?,
@@ -338,12 +344,17 @@ impl UserStore {
             path: path.to_path_buf(),
             keying,
             model,
+            lock,
         })
     }
 
     /// Write the model atomically: the previous file stays whole until the new one is
     /// complete and synced.
     pub fn save(&mut self) -> Result<()> {
+        if self.lock.is_none() {
+            // The folder was missing at open; whoever created it since may hold the store.
+            self.lock = lock(&self.path).map_err(|e| e.in_file(&self.path))?;
+        }
         let tmp = self.save_uncommitted()?;
         commit(&tmp, &self.path).map_err(|e| e.in_file(&self.path))?;
         remove_stale_temps(&self.path);
@@ -367,6 +378,12 @@ impl UserStore {
     pub fn rekey(&mut self, key: StoreKey, params: KdfParams) -> Result<()> {
         self.keying = Keying::new(&key, params)?;
         Ok(())
+    }
+
+    /// Let go of the store's lock file, so that another UserStore of this file may open it (the
+    /// next [`save`](Self::save) takes the lock again, or fails with `Error::InUse`).
+    pub fn release(&mut self) {
+        self.lock = None;
     }
 
     /// The file this store saves to.
@@ -393,6 +410,45 @@ fn temp_prefix(path: &Path) -> Result<OsString> {
     p.push(name);
     p.push(".");
     Ok(p)
+}
+
+/// Lock `.<name>.lock` beside the store for as long as the returned file is kept: a second
+/// UserStore of the same file, in this process or another, is refused with `Error::InUse`
+/// instead of one save silently undoing the other's changes. The OS releases the lock when the
+/// process ends, however it ends. None when the folder does not exist yet, or cannot be written
+/// (a read-only store can still be opened; saving it fails anyway).
+fn lock(path: &Path) -> Result<Option<File>> {
+    let mut name = temp_prefix(path)?;
+    name.push("lock");
+    let mut opts = OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let file = match opts.open(folder(path).join(name)) {
+        Ok(f) => f,
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound
+                    | io::ErrorKind::PermissionDenied
+                    | io::ErrorKind::ReadOnlyFilesystem
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(fs::TryLockError::WouldBlock) => Err(Error::InUse(
+            "the store is open elsewhere (another program, or another UserStore of this file)"
+                .into(),
+        )),
+        Err(fs::TryLockError::Error(e)) => Err(e.into()),
+    }
 }
 
 fn folder(path: &Path) -> &Path {

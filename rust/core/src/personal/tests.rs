@@ -440,9 +440,17 @@ fn store_round_trip_raw_and_passphrase() {
     sample_model(s.model_mut(), 50);
     s.save().unwrap();
     let want = snapshot(s.model());
+    drop(s); // one UserStore of a file at a time
     let s2 = UserStore::open(&p, StoreKey::Raw([3; 32])).unwrap();
     assert_eq!(snapshot(s2.model()), want);
     assert_eq!(s2.model().expand("SOB"), Some("shortness of breath"));
+    // A second UserStore of the same file is refused while this one lives.
+    assert!(matches!(
+        UserStore::open(&p, StoreKey::Raw([3; 32]))
+            .unwrap_err()
+            .root(),
+        Error::InUse(_)
+    ));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -458,21 +466,28 @@ fn store_round_trip_raw_and_passphrase() {
     let first = fs::read(&q).unwrap();
     s.save().unwrap();
     assert_ne!(first, fs::read(&q).unwrap());
-    let s2 = UserStore::open(&q, StoreKey::Passphrase("correct horse".into())).unwrap();
-    assert_eq!(snapshot(s2.model()), snapshot(s.model()));
+    let want_q = snapshot(s.model());
+    drop(s);
+    let q2 = UserStore::open(&q, StoreKey::Passphrase("correct horse".into())).unwrap();
+    assert_eq!(snapshot(q2.model()), want_q);
 
     // Default Argon2 parameters work too.
     let r = dir.path().join("default.kws");
     let mut s = UserStore::open(&r, StoreKey::Passphrase("pw".into())).unwrap();
     s.save().unwrap();
+    s.release();
     assert!(UserStore::open(&r, StoreKey::Passphrase("pw".into())).is_ok());
 
     // Re-key: the old key stops working after the next save.
+    drop(s2);
     let mut s = UserStore::open(&p, StoreKey::Raw([3; 32])).unwrap();
     s.rekey(StoreKey::Passphrase("new pass".into()), FAST_KDF)
         .unwrap();
     s.save().unwrap();
-    assert!(UserStore::open(&p, StoreKey::Raw([3; 32])).is_err());
+    drop(s);
+    assert!(is_integrity(
+        &UserStore::open(&p, StoreKey::Raw([3; 32])).unwrap_err()
+    ));
     let s2 = UserStore::open(&p, StoreKey::Passphrase("new pass".into())).unwrap();
     assert_eq!(snapshot(s2.model()), want);
 }
@@ -484,6 +499,7 @@ fn wrong_keys_are_detected_and_leave_the_file() {
     let mut s = UserStore::open(&p, StoreKey::Raw([1; 32])).unwrap();
     sample_model(s.model_mut(), 5);
     s.save().unwrap();
+    drop(s);
     let before = fs::read(&p).unwrap();
     let mut k = [1; 32];
     k[31] = 2;
@@ -494,6 +510,7 @@ fn wrong_keys_are_detected_and_leave_the_file() {
     let q = dir.path().join("pass.kws");
     let mut s = UserStore::open_with(&q, StoreKey::Passphrase("right".into()), FAST_KDF).unwrap();
     s.save().unwrap();
+    drop(s);
     for key in [StoreKey::Passphrase("wrong".into()), StoreKey::Raw([1; 32])] {
         assert!(is_integrity(&UserStore::open(&q, key).unwrap_err()));
     }
@@ -530,6 +547,7 @@ fn every_bit_flip_of_a_small_store_is_detected() {
         .set_shortcut("sob", "shortness of breath")
         .unwrap();
     s.save().unwrap();
+    drop(s);
     let orig = fs::read(&p).unwrap();
     assert!(orig.len() < 400, "{}", orig.len());
     for bit in 0..orig.len() * 8 {
@@ -544,6 +562,7 @@ fn random_bit_flips_of_a_larger_store_are_detected() {
     let mut s = UserStore::open(&p, StoreKey::Raw([5; 32])).unwrap();
     sample_model(s.model_mut(), 3000);
     s.save().unwrap();
+    drop(s);
     let orig = fs::read(&p).unwrap();
     assert!(orig.len() > 100_000, "{}", orig.len());
     let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
@@ -562,6 +581,7 @@ fn passphrase_header_damage_is_detected() {
     let p = dir.path().join("pass.kws");
     let mut s = UserStore::open_with(&p, StoreKey::Passphrase("pw".into()), FAST_KDF).unwrap();
     s.save().unwrap();
+    drop(s);
     let orig = fs::read(&p).unwrap();
     // Every bit of the key-source byte, KDF fields and salt (bytes 6..36). Memory-cost bits
     // 10..=17 are left out only because they make Argon2 legitimately slow (1-128 MiB, slow
@@ -585,6 +605,7 @@ fn truncation_and_padding_are_detected() {
     let mut s = UserStore::open(&p, StoreKey::Raw([4; 32])).unwrap();
     sample_model(s.model_mut(), 20);
     s.save().unwrap();
+    drop(s);
     let orig = fs::read(&p).unwrap();
     let n = orig.len();
     for len in [0, 1, 4, 59, 60, 75, 76, n / 2, n - 16, n - 1] {
@@ -611,17 +632,28 @@ fn interrupted_save_leaves_the_old_state() {
     s.model_mut()
         .learn("newer newer words", &phi(), DAY)
         .unwrap();
-    // The crash: the temporary file is complete but never renamed.
+    // The crash: the temporary file is complete but never renamed, and the process ends (the
+    // OS drops its lock).
     let tmp = s.save_uncommitted().unwrap();
     assert!(tmp.exists() && tmp.parent() == p.parent());
-    let reopened = UserStore::open(&p, StoreKey::Raw([6; 32])).unwrap();
+    drop(s);
+    let mut reopened = UserStore::open(&p, StoreKey::Raw([6; 32])).unwrap();
     assert_eq!(snapshot(reopened.model()), old);
     assert!(!reopened.model().knows("newer"));
     // The next save completes and clears the leftover.
-    s.save().unwrap();
+    reopened
+        .model_mut()
+        .learn("newer newer words", &phi(), DAY)
+        .unwrap();
+    reopened.save().unwrap();
     assert!(!tmp.exists());
-    let entries: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
-    assert_eq!(entries.len(), 1);
+    let mut names: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".user.kws.lock", "user.kws"]);
+    drop(reopened);
     assert!(UserStore::open(&p, StoreKey::Raw([6; 32]))
         .unwrap()
         .model()
