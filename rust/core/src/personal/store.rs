@@ -447,6 +447,8 @@ fn lock(path: &Path) -> Result<Option<File>> {
             "the store is open elsewhere (another program, or another UserStore of this file)"
                 .into(),
         )),
+        // A file system without locks (some network mounts): open unlocked, as before locks.
+        Err(fs::TryLockError::Error(e)) if e.kind() == io::ErrorKind::Unsupported => Ok(None),
         Err(fs::TryLockError::Error(e)) => Err(e.into()),
     }
 }
