@@ -293,6 +293,24 @@ def test_learned_words_panel(demo: Any, tmp_path: Path) -> None:
     assert "tachypnoeic" not in _words(demo)
 
 
+def test_forget_all_asks_first(demo: Any) -> None:
+    need(demo, "store")
+    page = demo.page
+    for w in ("tachypnoeic", "quorbexate"):
+        page.fill("#new-word", w)
+        page.click("#add-word button")
+        page.locator("#word-list li", has_text=w).wait_for()
+    page.once("dialog", lambda d: d.dismiss())
+    page.click("#wipe")
+    page.wait_for_timeout(300)
+    assert {"tachypnoeic", "quorbexate"} <= set(_words(demo))  # dismissed: nothing forgotten
+    page.once("dialog", lambda d: d.accept())
+    page.click("#wipe")
+    page.locator("#word-list li").first.wait_for(state="detached")
+    assert _words(demo) == {}
+    assert "No learned words yet" in page.inner_text("#words-hint")
+
+
 def test_screenshot(demo: Any, tmp_path: Path) -> None:
     """Always renders the page; writes docs/demo.png only with KEYWISE_WRITE_SCREENSHOT=1."""
     demo.type_keys("Chief complaint: chest pain. The pateint denies shortness of breath. "

@@ -59,6 +59,9 @@ class DictStore:
     def forget(self, word: str) -> None:
         self.w.pop(word, None)
 
+    def wipe(self) -> None:
+        self.w.clear()
+
     def save(self) -> None:
         self.saves += 1
 
@@ -294,6 +297,17 @@ def test_words_add_remove_export(client: Client, live: Any) -> None:
     assert hs["content-type"].startswith("text/plain") and body == b"tachy\n"
     s, d = client.json("POST", "/api/words/remove", {"word": "tachy"})
     assert s == 200 and d["words"] == {}
+
+
+def test_words_wipe_needs_confirmation(client: Client, live: Any) -> None:
+    store = live[2]
+    client.json("POST", "/api/words/add", {"word": "tachy"})
+    assert client.json("POST", "/api/words/wipe", {})[0] == 400
+    assert client.json("POST", "/api/words/wipe", {"confirm": "yes"})[0] == 400
+    assert client.json("GET", "/api/words")[1]["words"] == {"tachy": 1}
+    saves = store.saves
+    s, d = client.json("POST", "/api/words/wipe", {"confirm": True})
+    assert s == 200 and d["words"] == {} and store.saves == saves + 1
 
 
 def test_incognito_flag(client: Client, live: Any) -> None:

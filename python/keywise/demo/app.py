@@ -497,6 +497,14 @@ def create_app(engine: Any, store: Any | None = None, *, token: str, port: int) 
         ea.save()
         return {"words": ea.words()}
 
+    def words_wipe(d: dict[str, Any]) -> dict[str, Any]:
+        # Everything learned, added and every shortcut: the page asks the user first.
+        if d.get("confirm") is not True:
+            raise BadRequest("'confirm' must be true")
+        _need_store().wipe()
+        ea.save()
+        return {"words": ea.words()}
+
     async def words_export(request: Request) -> Response:
         # One word a line, like the core's export, built in memory: the server writes no plain
         # file; the browser saves one only because the user asked for it.
@@ -563,6 +571,7 @@ def create_app(engine: Any, store: Any | None = None, *, token: str, port: int) 
         Route("/api/words", endpoint(words), methods=["GET"]),
         Route("/api/words/add", endpoint(words_add), methods=["POST"]),
         Route("/api/words/remove", endpoint(words_remove), methods=["POST"]),
+        Route("/api/words/wipe", endpoint(words_wipe), methods=["POST"]),
         Route("/api/words/export", words_export, methods=["GET"]),
         WebSocketRoute("/api/ws", keystrokes),
     ]

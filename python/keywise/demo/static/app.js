@@ -495,6 +495,7 @@
       $("words-hint").textContent = "This build has no encrypted word store yet: nothing is kept.";
       $("add-word").querySelectorAll("input, button").forEach((el) => (el.disabled = true));
       $("export").hidden = true;
+      $("wipe").hidden = true;
       return;
     }
     const entries = Object.entries(r.words);
@@ -592,6 +593,13 @@
       $("incognito-note").hidden = !on;
       document.body.classList.toggle("incognito", on);
       note.focus(); // back to the note, cursor where it was
+    });
+
+    $("wipe").addEventListener("click", () => {
+      if (!window.confirm("Forget every learned word and shortcut? This cannot be undone.")) return;
+      api("/api/words/wipe", { confirm: true })
+        .then((d) => refreshWords({ ...d, available: true }))
+        .catch((err) => showError("forgetting", err));
     });
 
     $("add-word").addEventListener("submit", (e) => {
