@@ -190,6 +190,33 @@ def test_sentence_start_is_capitalised(eng: keywise.Engine) -> None:
     assert eng.correction("he ", level="off") is None
 
 
+def test_ordinary_words_are_not_turned_into_capitals(eng: keywise.Engine) -> None:
+    # The corpora write these in capitals (CHIEF COMPLAINT headings, LEOPARD syndrome, APP), but
+    # typed in lower case they are ordinary words: nothing changes mid-sentence.
+    for text in ("Chief complaint ", "I saw the leopard ", "Open the app "):
+        assert eng.correction(text) is None, text
+    assert "complaint" in texts(eng.suggest("Chief comp"))
+    assert "COMPLAINT" not in texts(eng.suggest("Chief comp", k=10))
+    r = eng.correction("leopard ")  # a sentence start takes a capital, not capitals
+    assert r is not None and r[0].text == "Leopard"
+    # Controls: acronyms that are no ordinary word, or are clinical abbreviations, still do.
+    for text, want in (("An mri ", "MRI"), ("Started ace ", "ACE")):
+        r = eng.correction(text)
+        assert r is not None and r[0].text == want and r[1], text
+    assert eng.correction("Chief COMPLAINT ") is None  # typed in capitals: kept
+
+
+def test_a_heading_typed_in_capitals_goes_on_in_capitals(eng: keywise.Engine) -> None:
+    assert texts(eng.suggest("HISTORY OF PRESENT "))[0] == "ILLNESS"
+    assert "COMPLAINT" in texts(eng.suggest("CHIEF "))
+    assert "complaint" in texts(eng.suggest("Chief "))  # control: no heading
+    # Lower case typed after it, or capitals that are a word's spelling (MRI), end the heading.
+    assert texts(eng.suggest("HISTORY OF PRESENT ill"))[0] == "illness"
+    assert all(w == w.lower() for w in texts(eng.suggest("MRI of the ")))
+    r = eng.correction("HISTORY OF PRESENT ILNESS ")
+    assert r is not None and r[0].text == "ILLNESS"
+
+
 def test_unknown_level_is_an_input_error(eng: keywise.Engine) -> None:
     with pytest.raises(keywise.InputError):
         eng.correction("he ", level="maximum")

@@ -67,6 +67,9 @@ pub struct Cursor<'a> {
     /// The word before the cursor is capitalised inside a sentence: a name may go on
     /// ("Central Park").
     pub after_name: bool,
+    /// The word before the cursor is an ordinary word typed in capitals, as in a heading
+    /// ("HISTORY OF PRESENT "): the next word follows in capitals.
+    pub heading: bool,
 }
 
 #[derive(Default)]
@@ -296,6 +299,7 @@ impl Engine {
         let mut sentence_start = true;
         let mut lower_writer = false;
         let mut after_name = false;
+        let mut heading = false;
         let keep = self.context_len();
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
@@ -307,11 +311,16 @@ impl Engine {
                         state = self.start_state(tok == Token::LineBreak);
                         sentence_start = true;
                         after_name = false;
+                        heading = false;
                         s.seq.push(u32::MAX);
                     }
                     t => {
                         let id = self.token_id(t, &mut s.folded);
                         after_name = false;
+                        // Capitals that are the word's spelling ("MRI") are no heading.
+                        heading = matches!(t, Token::Word(w) if text::is_all_caps(w))
+                            && id >= FIRST_WORD
+                            && !text::is_all_caps(self.lexicon.display(id));
                         if let Token::Word(w) = t {
                             if let Some(lower) = self.writer_case(w, id, sentence_start) {
                                 lower_writer = lower;
@@ -351,6 +360,7 @@ impl Engine {
             sentence_start,
             lower_writer,
             after_name,
+            heading,
         }
     }
 
@@ -575,6 +585,9 @@ impl Engine {
         };
         let typed_capital = typed.chars().any(char::is_uppercase);
         let inner_caps = disp.chars().skip(1).any(char::is_uppercase);
+        if cur.heading && !typed.chars().any(char::is_lowercase) {
+            return disp.to_uppercase();
+        }
         if cur.lower_writer && !typed_capital && !inner_caps {
             return disp.to_lowercase();
         }
@@ -585,6 +598,22 @@ impl Engine {
             return disp.to_uppercase();
         }
         let f = self.lexicon.flags(id);
+        // An ordinary word whose corpus form is in capitals but is no clinical abbreviation
+        // ("complaint" from CHIEF COMPLAINT headings, "leopard" from LEOPARD syndrome): typed
+        // in lower case it is the ordinary word, capitalised only where a sentence starts.
+        if !typed_capital
+            && f & (flags::GENERAL | flags::NAME | flags::ABBREV) == flags::GENERAL
+            && text::is_all_caps(disp)
+        {
+            let lower = disp.to_lowercase();
+            if !cur.sentence_start || cur.lower_writer {
+                return lower;
+            }
+            let mut c = lower.chars();
+            return c
+                .next()
+                .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect());
+        }
         // `after_name` is never set at a sentence start.
         let goes_on_name = cur.after_name && f & flags::CAPITAL_AFTER_NAME != 0;
         if (first_upper || cur.sentence_start || (goes_on_name && !typed_capital)) && plain {
