@@ -152,15 +152,21 @@ class Engine:
     def reject(self, typed: str, replacement: str) -> None:
         """The user undid an autocorrection: never offer `replacement` for `typed` again (in
         incognito nothing is remembered: that too is learning from what was typed)."""
+        self._reject(typed, replacement, self.is_incognito)
+
+    def _reject(self, typed: str, replacement: str, private: bool) -> None:
         typed, replacement = _check_text(typed), _check_text(replacement)
-        if not self.is_incognito:
+        if not private:
             self._native.reject(typed, replacement)
 
     def learn(self, text: str) -> int:
         """Learn from text the user committed (nothing in incognito or without a store).
         Returns the number of words counted; names and identifiers are never learned."""
+        return self._learn(text, self.is_incognito)
+
+    def _learn(self, text: str, private: bool) -> int:
         text = _check_text(text, limit=1 << 20)
-        if self.user_store is None or self.is_incognito:
+        if self.user_store is None or private:
             return 0
         return self._native.learn(self.user_store, text)[0]
 
@@ -277,25 +283,18 @@ class Field:
     def learn(self, text: str) -> int:
         """`Engine.learn` for text the user committed in this field: nothing in an incognito
         field (nor inside `engine.incognito()`). Returns the number of words counted."""
-        if self._incognito:
-            _check_text(text, limit=1 << 20)  # the same checks, so a caller's bug shows either way
-            return 0
-        return self.engine.learn(text)
+        return self.engine._learn(text, self._incognito or self.engine.is_incognito)
 
     def reject(self, typed: str, replacement: str) -> None:
         """`Engine.reject` for an autocorrection undone in this field: nothing is remembered in an
         incognito field."""
-        if self._incognito:
-            _check_text(typed)
-            _check_text(replacement)
-            return
-        self.engine.reject(typed, replacement)
+        self.engine._reject(typed, replacement, self._incognito or self.engine.is_incognito)
 
     def close(self) -> None:
         """The field's session ended (focus lost, the note closed): forget what it showed and, for
         an incognito field, drop every cache of typed text (`Engine.forget_context`). The field
         may be used again afterwards; it starts afresh."""
-        self._native.clear()
+        self.clear()
         if self._incognito:
             self.engine.forget_context()
 
@@ -322,6 +321,6 @@ class Field:
         that the first keystroke does not pay for a long prefilled context (the neural model's
         catch-up: a few milliseconds, once per field; `python -m benches.neural_cold`)."""
         text = _check_text(text)
-        self._native.clear()
+        self.clear()
         if self.engine._neural is not None and text:
             self.engine._neural.prime(text[-_NEURAL_WINDOW:])  # type: ignore[attr-defined]

@@ -74,19 +74,16 @@ def passphrase(new_store: bool) -> str:
     return pw
 
 
-def open_store(path: Path) -> Any | None:
-    """Open (or create) the encrypted UserStore at `path`; None when this build has no UserStore."""
+def open_store(path: Path) -> Any:
+    """Open (or create) the encrypted UserStore at `path`."""
     import keywise
 
-    UserStore = getattr(keywise, "UserStore", None)
-    if UserStore is None:
-        return None
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = keyring_key()
     try:
         if key is not None:
-            return UserStore.open(str(path), key=key)
-        return UserStore.open(str(path), passphrase=passphrase(not path.exists()))
+            return keywise.UserStore.open(str(path), key=key)
+        return keywise.UserStore.open(str(path), passphrase=passphrase(not path.exists()))
     except StoreAccessError:
         raise
     except keywise.InUseError:

@@ -686,37 +686,35 @@ class NeuralLM:
         return out
 
 
-def _check_context_signature(session: Any, hidden: int) -> None:
+_STATE = ("tensor(float)", 2)
+
+
+def _check_io(session: Any, label: str, want_in: dict[str, tuple[str, int]],
+              want_out: dict[str, tuple[str, int]], widths: dict[str, int]) -> None:
+    """The graph must have exactly these inputs and these outputs in this order, each of its
+    dtype and rank, and the given width (dimension 1) where the file fixes it; say what differs."""
     ins = {x.name: x for x in session.get_inputs()}
-    outs = [x.name for x in session.get_outputs()]
-    if set(ins) != {"tokens", "h", "c"} or outs != ["hs", "cs"]:
-        raise _pack_error(f"neural context model has inputs {sorted(ins)} and outputs {outs}, "
-                          "expected tokens, h, c and hs, cs")
-    if ins["tokens"].type != "tensor(int64)" or len(ins["tokens"].shape) != 1:
-        raise _pack_error("neural context model tokens must be tensor(int64) of rank 1")
-    for name in ("h", "c"):
-        if ins[name].type != "tensor(float)" or len(ins[name].shape) != 2 or ins[name].shape[1] != hidden:
-            raise _pack_error(f"neural context model {name} must be tensor(float) of width {hidden}")
+    outs = {x.name: x for x in session.get_outputs()}
+    if set(ins) != set(want_in) or list(outs) != list(want_out):
+        raise _pack_error(f"{label} has inputs {sorted(ins)} and outputs {list(outs)}, "
+                          f"expected {', '.join(want_in)} and {', '.join(want_out)}")
+    for name, (dtype, rank) in {**want_in, **want_out}.items():
+        arg = ins.get(name) or outs[name]
+        if arg.type != dtype or len(arg.shape) != rank:
+            raise _pack_error(f"{label} {name} must be {dtype} of rank {rank}")
+        dim = arg.shape[1] if name in widths else None
+        if isinstance(dim, int) and dim != widths[name]:
+            raise _pack_error(f"{label} {name} has width {dim}, expected {widths[name]}")
+
+
+def _check_context_signature(session: Any, hidden: int) -> None:
+    """The context model: a run of pieces and a state in, the state after each piece out."""
+    _check_io(session, "neural context model", {"tokens": ("tensor(int64)", 1), "h": _STATE, "c": _STATE},
+              {"hs": ("tensor(float)", 3), "cs": ("tensor(float)", 3)}, {"h": hidden, "c": hidden})
 
 
 def _check_signature(session: Any, vocab: int, hidden: int) -> None:
     """The model must be the one-step form the runtime drives; say which part differs."""
-    want_in = {"tokens": ("tensor(int64)", 1), "h": ("tensor(float)", 2), "c": ("tensor(float)", 2)}
-    want_out = {"logprobs": ("tensor(float)", 2), "h_out": ("tensor(float)", 2), "c_out": ("tensor(float)", 2)}
-    ins = {x.name: x for x in session.get_inputs()}
-    outs = {x.name: x for x in session.get_outputs()}
-    if set(ins) != set(want_in):
-        raise _pack_error(f"neural model inputs are {sorted(ins)}, expected {sorted(want_in)}")
-    if not set(want_out) <= set(outs) or len(outs) != 3:
-        raise _pack_error(f"neural model outputs are {sorted(outs)}, expected {sorted(want_out)}")
-    if [o.name for o in session.get_outputs()] != ["logprobs", "h_out", "c_out"]:
-        raise _pack_error("neural model outputs must be ordered logprobs, h_out, c_out")
-    fixed = {"h": hidden, "c": hidden, "logprobs": vocab, "h_out": hidden, "c_out": hidden}
-    for name, (dtype, rank) in {**want_in, **want_out}.items():
-        arg = ins.get(name) or outs[name]
-        if arg.type != dtype or len(arg.shape) != rank:
-            raise _pack_error(f"neural model {name} must be {dtype} of rank {rank}")
-        if name in fixed:
-            dim = arg.shape[1]
-            if isinstance(dim, int) and dim != fixed[name]:
-                raise _pack_error(f"neural model {name} has width {dim}, expected {fixed[name]}")
+    _check_io(session, "neural model", {"tokens": ("tensor(int64)", 1), "h": _STATE, "c": _STATE},
+              {"logprobs": ("tensor(float)", 2), "h_out": _STATE, "c_out": _STATE},
+              {"h": hidden, "c": hidden, "logprobs": vocab, "h_out": hidden, "c_out": hidden})

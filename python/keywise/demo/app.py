@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.resources
-import inspect
 import json
 import logging
 import math
@@ -662,10 +661,7 @@ def main(port: int | None, open_browser: bool, pack: str | None) -> int:
         import keywise
 
         store = open_store(default_store_path())
-        kwargs: dict[str, Any] = {"path": pack}
-        if store is not None and "user_store" in inspect.signature(keywise.Engine.load).parameters:
-            kwargs["user_store"] = store
-        engine = keywise.Engine.load(**kwargs)
+        engine = keywise.Engine.load(pack, user_store=store)
         server = DemoServer(engine, store, port=port)
     except (DemoError, StoreAccessError) as exc:
         print(f"keywise demo: {exc}", file=sys.stderr)
@@ -674,8 +670,6 @@ def main(port: int | None, open_browser: bool, pack: str | None) -> int:
         print(f"keywise demo: cannot load the engine ({type(exc).__name__}: {exc})", file=sys.stderr)
         return 1
     print(f"keywise demo: {server.url}\n(only this machine can connect; Ctrl-C to stop)", flush=True)
-    if store is None:
-        print("keywise demo: this build has no UserStore: learned words are not kept", flush=True)
     with tempfile.TemporaryDirectory(prefix="keywise-demo-") as tmp:
         if open_browser:  # the socket already listens, so no race
             if not webbrowser.open(launch_file(server.url, Path(tmp)).as_uri()):
@@ -685,6 +679,5 @@ def main(port: int | None, open_browser: bool, pack: str | None) -> int:
         except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown
             pass
         finally:
-            if store is not None and callable(getattr(store, "save", None)):
-                store.save()
+            store.save()
     return 0

@@ -299,7 +299,7 @@ impl Engine {
         let mut sentence_start = true;
         let mut lower_writer = false;
         let mut after_name = false;
-        let mut heading = false;
+        let mut last_word: Option<(&str, u32)> = None;
         let keep = self.context_len();
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
@@ -311,16 +311,16 @@ impl Engine {
                         state = self.start_state(tok == Token::LineBreak);
                         sentence_start = true;
                         after_name = false;
-                        heading = false;
+                        last_word = None;
                         s.seq.push(u32::MAX);
                     }
                     t => {
                         let id = self.token_id(t, &mut s.folded);
                         after_name = false;
-                        // Capitals that are the word's spelling ("MRI") are no heading.
-                        heading = matches!(t, Token::Word(w) if text::is_all_caps(w))
-                            && id >= FIRST_WORD
-                            && !text::is_all_caps(self.lexicon.display(id));
+                        last_word = match t {
+                            Token::Word(w) => Some((w, id)),
+                            _ => None,
+                        };
                         if let Token::Word(w) = t {
                             if let Some(lower) = self.writer_case(w, id, sentence_start) {
                                 lower_writer = lower;
@@ -354,6 +354,10 @@ impl Engine {
         if before.trim().is_empty() && text.len() == MAX_CONTEXT_BYTES {
             sentence_start = false;
         }
+        // Capitals that are the word's spelling ("MRI") are no heading.
+        let heading = last_word.is_some_and(|(w, id)| {
+            text::is_all_caps(w) && id >= FIRST_WORD && !text::is_all_caps(self.lexicon.display(id))
+        });
         Cursor {
             partial,
             state,
@@ -609,19 +613,12 @@ impl Engine {
             if !cur.sentence_start || cur.lower_writer {
                 return lower;
             }
-            let mut c = lower.chars();
-            return c
-                .next()
-                .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect());
+            return text::capitalise(&lower);
         }
         // `after_name` is never set at a sentence start.
         let goes_on_name = cur.after_name && f & flags::CAPITAL_AFTER_NAME != 0;
         if (first_upper || cur.sentence_start || (goes_on_name && !typed_capital)) && plain {
-            let mut c = disp.chars();
-            return match c.next() {
-                Some(f) => f.to_uppercase().chain(c).collect(),
-                None => String::new(),
-            };
+            return text::capitalise(disp);
         }
         if !cur.sentence_start
             && !cur.after_name

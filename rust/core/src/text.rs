@@ -114,6 +114,13 @@ pub fn is_all_caps(word: &str) -> bool {
         && !word.chars().any(char::is_lowercase)
 }
 
+/// `word` with its first letter in upper case ("leopard" -> "Leopard").
+pub fn capitalise(word: &str) -> String {
+    let mut c = word.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
 /// Lower-case `word` into `out` (cleared first); curly apostrophes become straight ones.
 pub fn fold_into(word: &str, out: &mut String) {
     out.clear();

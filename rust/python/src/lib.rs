@@ -187,19 +187,17 @@ fn taps_of(taps: Option<Vec<(f32, f32)>>) -> Option<Vec<Tap>> {
     taps.map(|t| t.into_iter().map(|(x, y)| Tap { x, y }).collect())
 }
 
-fn level_of(level: &str) -> PyResult<Level> {
+fn level_of(py: Python<'_>, level: &str) -> PyResult<Level> {
     Ok(match level {
         "off" => Level::Off,
         "conservative" => Level::Conservative,
         "normal" => Level::Normal,
         "aggressive" => Level::Aggressive,
         _ => {
-            return Err(Python::attach(|py| {
-                input_error(
-                    py,
-                    "level must be off, conservative, normal or aggressive".into(),
-                )
-            }))
+            return Err(input_error(
+                py,
+                "level must be off, conservative, normal or aggressive".into(),
+            ))
         }
     })
 }
@@ -337,13 +335,12 @@ impl NativeUserStore {
         min_uses: Option<Bound<'_, PyAny>>,
         half_life_days: Option<f64>,
     ) -> PyResult<()> {
-        // Not an int that fits in i64 (10**30, "2"): out of range, which set_config refuses.
-        let min_uses = min_uses.map(|n| n.extract::<i64>().unwrap_or(-1));
         let mut guard = write_store(self)?;
         let model = guard.model_mut();
         let mut cfg = model.config();
         if let Some(n) = min_uses {
-            cfg.min_uses = u32::try_from(n).unwrap_or(0); // out of range: refused by set_config
+            // Not an int that fits in u32 (-3, 10**30, "2"): 0, which set_config refuses.
+            cfg.min_uses = n.extract::<u32>().unwrap_or(0);
         }
         if let Some(h) = half_life_days {
             cfg.half_life_days = h;
@@ -474,7 +471,7 @@ impl NativeEngine {
         level: &str,
         store: Option<&NativeUserStore>,
     ) -> PyResult<Option<(Suggestion, bool, String)>> {
-        let level = level_of(level)?;
+        let level = level_of(py, level)?;
         let taps = taps_of(taps);
         let r = py.detach(|| -> PyResult<_> {
             let guard = match store {
